@@ -1,0 +1,1 @@
+"""Shared foundations: time, database types, permissions, errors, forms. Imports no domain."""
