@@ -1,0 +1,26 @@
+"""Small factories shared by every domain's tests. Domain-specific ones live in tests/<domain>/factories.py."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from rj.cases.models import Case, CaseStatus, Scheme
+from rj.core.time import now_utc
+from rj.extensions import db
+
+
+def make_case(*, scheme: Scheme = Scheme.SORTIT, level: int = 2, status: CaseStatus = CaseStatus.ACCEPTED,
+              referred_at: datetime | None = None, lead_coordinator=None, commit: bool = True) -> Case:
+    case = Case(
+        reference=f"RJ-2026-{secrets.token_hex(3).upper()[:5]}",
+        status=status, scheme=scheme, level=level, referred_at=referred_at or now_utc(),
+        lead_coordinator_id=getattr(lead_coordinator, "id", None),
+    )
+    if status not in (CaseStatus.REFERRED, CaseStatus.IN_TRIAGE):
+        case.accepted_at = case.referred_at
+    db.session.add(case)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return case
