@@ -50,11 +50,19 @@ def base_config(database_url):
     }
 
 
+_created_tables = {"n": 0}
+
+
 @pytest.fixture(scope="session")
 def _schema(base_config):
+    from flask_migrate import stamp
+
     app = create_app(base_config)
     with app.app_context():
+        # Built from the models for speed; tests/core/test_migrations.py checks the migrations agree.
         _db.create_all()
+        _created_tables["n"] = len(_db.metadata.tables)
+        stamp()
     yield
     with app.app_context():
         _db.session.remove()
@@ -69,6 +77,9 @@ def app(base_config, _schema, request):
         overrides.update(marker.kwargs)
     app = create_app(overrides)
     with app.app_context():
+        if len(_db.metadata.tables) != _created_tables["n"]:
+            _db.create_all()  # a model imported late (e.g. by a test module) gets its table
+            _created_tables["n"] = len(_db.metadata.tables)
         yield app
         _db.session.rollback()
         _clean(app)

@@ -6,6 +6,7 @@ from rj import create_app
 
 def test_health_reports_database_and_migration_state_without_personal_data(client):
     response = client.get("/health")
+    assert response.status_code == 200
     body = response.get_json()
     assert body["database"] == "ok"
     assert "version" in body

@@ -35,7 +35,8 @@ def test_upgrading_an_empty_database_to_head_matches_the_models(empty_database_u
             ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
             diff = compare_metadata(ctx, db.metadata)
         db.engine.dispose()
-    assert diff == [], f"models and migrations disagree: {diff}"
+    summary = [(d[0], getattr(d[1], "name", d[1])) if isinstance(d, tuple) else d for d in diff]
+    assert diff == [], f"models and migrations disagree: {summary}"
 
 
 def test_every_migration_downgrades_to_empty(empty_database_url):
