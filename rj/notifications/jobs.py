@@ -245,9 +245,12 @@ def triage_and_victims_code(now: datetime | None = None) -> dict:
     except ImportError:
         victims_code_clocks = None
     if victims_code_clocks is not None:
-        clocks = [c for c in victims_code_clocks(now) if _clock_due_soon(c, today)]
+        open_cases = db.session.scalars(select(Case).where(Case.status.in_(Case.ACTIVE_STATUSES + (
+            CaseStatus.REFERRED, CaseStatus.IN_TRIAGE)))).all()
+        clocks = [c for c in victims_code_clocks(open_cases, today=today) if _clock_due_soon(c, today)]
         if clocks:
-            refs = sorted({str(_item_field(c, "reference", "case_reference") or "") for c in clocks} - {""})
+            refs = sorted({str(_item_field(c, "reference", "case_reference")
+                             or getattr(_item_field(c, "case"), "reference", "") or "") for c in clocks} - {""})
             lines.append(f"{len(clocks)} Victims' Code deadline(s) within 2 working days"
                          + (": " + ", ".join(refs[:20]) if refs else ""))
     queued = 0
@@ -261,7 +264,7 @@ def triage_and_victims_code(now: datetime | None = None) -> dict:
 def _clock_due_soon(clock, today) -> bool:
     from rj.core.time import add_working_days
 
-    if _item_field(clock, "met", "done", "stopped_at"):
+    if _item_field(clock, "done_at", "met", "stopped_at") or _item_field(clock, "status") == "done":
         return False
     due = _item_field(clock, "due_on", "due", "deadline", "due_at")
     if due is None:
@@ -286,7 +289,7 @@ def overdue_agreement_actions(now: datetime | None = None) -> dict:
     if items:
         refs = []
         for item in items:
-            case = _item_field(item, "case")
+            case = _item_field(item, "case") or getattr(getattr(item, "agreement", None), "case", None)
             ref = _item_field(item, "reference", "case_reference") or getattr(case, "reference", None)
             if ref and ref not in refs:
                 refs.append(ref)

@@ -185,8 +185,11 @@ def meeting_changed(meeting, *, change: str, actor, removed_facilitator_ids=(), 
 
 def _queue_invite(meeting, who: _Recipient, *, method: str, reason: str, now: datetime, nonce: str):
     cfg = _cfg()
+    # A person taken off a meeting that goes on: their CANCEL must outrank the REQUEST they hold
+    # even when the meeting's own sequence did not move (its time and place did not change).
+    sequence = meeting.ical_sequence + 1 if reason == "removed" else meeting.ical_sequence
     ics = build_invite(meeting, method=method, attendee_email=who.email, service_name=cfg["SERVICE_NAME"],
-                       organizer_email=cfg["SERVICE_MAILBOX"], now=now)
+                       organizer_email=cfg["SERVICE_MAILBOX"], sequence=sequence, now=now)
     title = meeting_title(meeting)
     links = {}
     if who.kind == "facilitator" and method == "REQUEST":
