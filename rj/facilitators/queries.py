@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -95,10 +96,11 @@ class ComplianceRow:
     items: dict[str, ComplianceItem]
 
     @property
-    def worst(self) -> int:
+    def urgency(self) -> tuple[int, ...]:
+        """Every item's bucket rank, worst first: more missing or expired items sort earlier."""
         order = {b: i for i, b in enumerate(BUCKETS)}
         order["below_target"] = order["expiring_30"]
-        return min(order[i.status] for i in self.items.values())
+        return tuple(sorted(order[i.status] for i in self.items.values()))
 
     @property
     def next_due(self) -> date:
@@ -119,6 +121,11 @@ def _training_item(key: str, records: list[TrainingRecord], today: date) -> Comp
         return ComplianceItem(key, bucket_for(best.expires_on, today), best.expires_on, best.course.name)
     last = max(done, key=lambda r: r.expires_on)
     return ComplianceItem(key, "expired", last.expires_on, last.course.name)
+
+
+def hours_text(hours) -> str:
+    """2.0 -> "2", 12.50 -> "12.5"."""
+    return f"{Decimal(hours).normalize():f}"
 
 
 def compliance_for(facilitator: Facilitator, today: date) -> dict[str, ComplianceItem]:
@@ -148,7 +155,7 @@ def compliance_for(facilitator: Facilitator, today: date) -> dict[str, Complianc
         items["observed_practice"] = ComplianceItem("observed_practice", "missing")
 
     totals = services.cpd_totals(facilitator, on=today)
-    detail = f"{totals.total:g} of {totals.target} hours ({totals.approved:g} RJC-approved)"
+    detail = f"{hours_text(totals.total)} of {totals.target} hours ({hours_text(totals.approved)} RJC-approved)"
     if totals.met:
         status = "in_date"
     elif totals.total == 0:
@@ -180,7 +187,7 @@ def compliance_rows(*, on: date | None = None, status: FacilitatorStatus | None 
     today = on or local_today()
     rows = [ComplianceRow(f, compliance_for(f, today)) for f in _facilitators([status] if status else None)]
     if sort == "worst":
-        rows.sort(key=lambda r: (r.worst, r.next_due, r.facilitator.name.lower()))
+        rows.sort(key=lambda r: (r.urgency, r.next_due, r.facilitator.name.lower()))
     elif sort == "next_due":
         rows.sort(key=lambda r: (r.next_due, r.facilitator.name.lower()))
     return rows

@@ -119,7 +119,7 @@ def _training_reason(records: list[TrainingRecord], on: date, what: str, code: s
     if done:
         last = max(done, key=lambda r: r.expires_on or date.max)
         return f"{code}_expired", f"{what} expired on {_fmt(last.expires_on)}"
-    return f"{code}_missing", f"No {what.lower()} on record"
+    return f"{code}_missing", f"No {what[0].lower()}{what[1:]} on record"
 
 
 def current_dbs(facilitator: Facilitator, on: date | None = None) -> DbsCheck | None:
@@ -498,7 +498,7 @@ def add_training_record(facilitator: Facilitator, *, course: Course, completed_o
     data = _training_data(facilitator, course, completed_on, expires_on, evidence_reference, now)
     rec = TrainingRecord(facilitator_id=facilitator.id, created_at=now, **data)
     if verified:
-        rec.verified_by_id, rec.verified_at = actor.id, now
+        rec.verified_by_id, rec.verified_at = getattr(actor, "id", None), now
     db.session.add(rec)
     db.session.flush()
     db.session.expire(facilitator, ["training_records"])
@@ -728,6 +728,6 @@ def update_dbs_check(check: DbsCheck, *, version, level: DbsLevel, certificate_n
     data["issued_on"] = issued_on
     fields = changed_fields(check, data)
     if fields:
-        check.verified_by_id, check.verified_at = actor.id, now
+        check.verified_by_id, check.verified_at = getattr(actor, "id", None), (now if actor else None)
         record("dbs_check.updated", check, actor=actor, fields=fields, now=now)
     return fields
