@@ -201,7 +201,8 @@ def issue_link(case_id: int, party_id: int):
     db.session.commit()
     # Shown once on the case page for copying; never stored unhashed.
     session["_consent_link"] = {"case_id": case.id, "party_id": party.id,
-                                "url": url_for("consent.consent_link", token=token, _external=True)}
+                                "url": url_for("consent.consent_link", token=token, _external=True),
+                                "emailed": bool(party.email)}
     flash("Online consent link created" + (" and emailed" if party.email else ""), "success")
     return redirect(_case_url(case, "consent"))
 
