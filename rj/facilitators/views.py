@@ -239,7 +239,7 @@ def _goal_kw(form):
 
 def _supervision_kw(form):
     return {"held_on": form.held_on.data, "supervisor_name": form.supervisor_name.data,
-            "notes": form.notes.data if hasattr(form, "notes") else None}
+            "notes": form.notes.data if getattr(form, "notes", None) is not None else None}
 
 
 def _observation_kw(form):
