@@ -126,7 +126,8 @@ def record_meeting_outcome(meeting, *, went_ahead: bool, attended_party_ids=(), 
                            now: datetime | None = None, version=None) -> MeetingOutcome:
     """Record whether a restorative meeting or indirect session went ahead, who attended and whether
     an agreement was reached. The meeting becomes held / did not go ahead (through scheduling's
-    service when it has one) and a held meeting moves the case to "meeting held"."""
+    service) and a held meeting moves the case to "meeting held"; an agreement reached is started
+    at once (create_agreement), ready for its items."""
     from rj.scheduling.models import MeetingStatus
 
     now = now or now_utc()
@@ -188,6 +189,8 @@ def record_meeting_outcome(meeting, *, went_ahead: bool, attended_party_ids=(), 
     record(action, outcome, actor=actor, case_id=meeting.case_id, fields=fields, now=now,
            detail={"meeting_id": meeting.id, "went_ahead": went_ahead, "agreement_reached": agreement_reached,
                    "parties_attended": len(attended_party_ids), "parties_invited": len(meeting.parties)})
+    if agreement_reached and meeting.case.is_open:
+        create_agreement(meeting, actor=actor, now=now)
     return outcome
 
 

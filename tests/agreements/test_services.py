@@ -42,9 +42,9 @@ def test_recording_a_held_meeting_marks_attendance_the_meeting_and_the_case(db, 
     fac = make_facilitator(fac_user)
     case, meeting, a, b = held_setup(facilitators=[fac])
     outcome = s.record_meeting_outcome(meeting, went_ahead=True, attended_party_ids=[a.id],
-                                       attended_facilitator_ids=[fac.id], agreement_reached=True, actor=coordinator)
+                                       attended_facilitator_ids=[fac.id], agreement_reached=False, actor=coordinator)
     db.session.commit()
-    assert outcome.went_ahead and outcome.agreement_reached
+    assert outcome.went_ahead and outcome.agreement_reached is False
     assert meeting.status is MeetingStatus.HELD
     attended = {mp.party_id: mp.attended for mp in meeting.parties}
     assert attended == {a.id: True, b.id: False}
@@ -243,10 +243,14 @@ def test_an_agreement_recorded_as_not_kept_resolves_pending_items_and_closes_as_
 
 def test_a_case_with_no_agreement_or_an_empty_one_is_not_closed_on_it(db, make_user, held_setup):
     coordinator = make_user("coordinator")
-    case, meeting, a, b = _held(held_setup, coordinator)
+    case, meeting, a, b = held_setup()
+    s.record_meeting_outcome(meeting, went_ahead=True, attended_party_ids=[a.id], agreement_reached=False,
+                             actor=coordinator)
     with pytest.raises(DomainError, match="no agreement"):
         s.close_case_on_agreement(case, actor=coordinator)
-    s.create_agreement(meeting, actor=coordinator)
+    s.record_meeting_outcome(meeting, went_ahead=True, attended_party_ids=[a.id], agreement_reached=True,
+                             actor=coordinator)
+    assert s._agreement_for_meeting(meeting) is not None
     with pytest.raises(DomainError, match="no items"):
         s.close_case_on_agreement(case, actor=coordinator)
 
