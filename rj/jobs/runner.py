@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import traceback
 import zlib
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -109,7 +110,9 @@ def run_job(job: Job | str, *, now: datetime | None = None, **kwargs) -> JobRun 
             counts = resolve(job.func)(now=now, **kwargs)
         except Exception as exc:  # noqa: BLE001 - recorded and logged; the next tick tries again
             db.session.rollback()
-            current_app.logger.exception("job %s failed", job.name)
+            # Where it failed, but not the exception's message: it may quote personal data.
+            current_app.logger.error("job %s failed: %s\n%s", job.name, type(exc).__name__,
+                                     "".join(traceback.format_tb(exc.__traceback__)))
             run = db.session.get(JobRun, run_id)
             run.ok, run.error, run.finished_at = False, type(exc).__name__[:200], now_utc()
             db.session.commit()

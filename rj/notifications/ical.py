@@ -10,7 +10,7 @@ stays inside its property and cannot start a new one or a second event.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event, vCalAddress
 
@@ -137,7 +137,7 @@ def build_feed(meetings, *, name: str, service_name: str, organizer_email: str) 
     cal.add("x-wr-calname", one_line(name, 80))
     cal.add("x-wr-timezone", "Europe/London")
     cal.add("name", one_line(name, 80))
-    cal.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     for meeting in meetings:
         status = "CANCELLED" if _value(meeting.status) == "cancelled" else "CONFIRMED"
