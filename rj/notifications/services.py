@@ -291,7 +291,10 @@ def _answer_offer(link: ResponseLink, *, accept: bool, actor, now) -> bool:
     offer = next((o for o in offers if _value(o.status) == "pending"), None)
     if offer is None:
         return False
-    fn(offer, actor=actor, now=now)
+    try:
+        fn(offer, actor=actor, now=now)
+    except DomainError:
+        return False  # e.g. the offer expired meanwhile: the answer is still recorded above
     return True
 
 
