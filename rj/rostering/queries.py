@@ -143,3 +143,98 @@ def local_week_start(day: date) -> date:
 
 def local_now_date(now: datetime) -> date:
     return now.astimezone(LONDON).date()
+
+
+def roster_meetings(start: datetime, end: datetime, *, venue_id: int | None = None,
+                    facilitator_id: int | None = None, level: int | None = None) -> list:
+    """Meetings (proposed, booked, held) starting in [start, end) with their facilitators, case and
+    place, for the coordinators' roster. A fixed number of queries however many meetings."""
+    from rj.cases.models import Case
+    from rj.scheduling.models import Meeting, MeetingFacilitator, MeetingStatus
+
+    stmt = (select(Meeting).join(Case, Case.id == Meeting.case_id)
+            .where(Meeting.starts_at >= start, Meeting.starts_at < end,
+                   Meeting.status.in_([MeetingStatus.PROPOSED, MeetingStatus.BOOKED, MeetingStatus.HELD]))
+            .order_by(Meeting.starts_at, Meeting.id)
+            .options(selectinload(Meeting.facilitators).selectinload(MeetingFacilitator.facilitator),
+                     selectinload(Meeting.venue), selectinload(Meeting.room), selectinload(Meeting.case)))
+    if venue_id:
+        stmt = stmt.where(Meeting.venue_id == venue_id)
+    if level:
+        stmt = stmt.where(Case.level == level)
+    if facilitator_id:
+        stmt = stmt.where(Meeting.id.in_(select(MeetingFacilitator.meeting_id)
+                                         .where(MeetingFacilitator.facilitator_id == facilitator_id)))
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class PartyBrief:
+    """What a facilitator needs to know about a party before a meeting: a first name and access needs."""
+
+    first_name: str
+    needs: list[str]
+
+
+@dataclass
+class MyMeeting:
+    meeting: object
+    case_reference: str
+    my_role: str
+    other_facilitator: str | None
+    place: str
+    parties: list[PartyBrief]
+
+
+def _access_needs(party) -> list[str]:
+    needs = []
+    if getattr(party, "interpreter_needed", False):
+        lang = getattr(party, "interpreter_language", None)
+        needs.append(f"Interpreter ({lang})" if lang else "Interpreter")
+    if getattr(party, "wheelchair_access", False):
+        needs.append("Wheelchair access")
+    if getattr(party, "hearing_loop", False):
+        needs.append("Hearing loop")
+    if getattr(party, "separate_waiting_room", False):
+        needs.append("Separate waiting room")
+    return needs
+
+
+def my_upcoming_meetings(facilitator, now: datetime) -> list[MyMeeting]:
+    """The facilitator's own proposed and booked meetings that have not ended, soonest first.
+    Only meetings they are on; parties reduced to first name and access needs."""
+    from rj.scheduling.models import ACTIVE_MEETING_STATUSES, Meeting, MeetingFacilitator, MeetingParty
+
+    meetings = db.session.scalars(
+        select(Meeting).join(MeetingFacilitator, MeetingFacilitator.meeting_id == Meeting.id)
+        .where(MeetingFacilitator.facilitator_id == facilitator.id, Meeting.status.in_(ACTIVE_MEETING_STATUSES),
+               Meeting.ends_at > now)
+        .order_by(Meeting.starts_at, Meeting.id)
+        .options(selectinload(Meeting.facilitators).selectinload(MeetingFacilitator.facilitator),
+                 selectinload(Meeting.parties).selectinload(MeetingParty.party),
+                 selectinload(Meeting.venue), selectinload(Meeting.room), selectinload(Meeting.case))).all()
+    out = []
+    for m in meetings:
+        mine = next(mf for mf in m.facilitators if mf.facilitator_id == facilitator.id)
+        other = next((mf.facilitator for mf in m.facilitators if mf.facilitator_id != facilitator.id), None)
+        if m.venue is not None:
+            place = ", ".join(p for p in (m.venue.name, m.room.name if m.room else None, m.venue.address_line,
+                                          m.venue.postcode) if p)
+        else:
+            place = m.mode.label
+        parties = [PartyBrief((mp.party.name or "").split(" ")[0] or "Party", _access_needs(mp.party))
+                   for mp in m.parties if mp.party is not None]
+        out.append(MyMeeting(m, m.case.reference, mine.role.label, other.user.name if other else None, place, parties))
+    return out
+
+
+def roster_runs(limit: int = 10) -> list:
+    from rj.rostering.models import RosterRun
+
+    return list(db.session.scalars(select(RosterRun).order_by(RosterRun.id.desc()).limit(limit)
+                                   .options(selectinload(RosterRun.items), selectinload(RosterRun.created_by))))
+
+
+def case_offers(case) -> list[Offer]:
+    return list(db.session.scalars(select(Offer).where(Offer.case_id == case.id).order_by(Offer.id.desc())
+                                   .options(selectinload(Offer.facilitator))))
