@@ -460,9 +460,14 @@ def pending_offers(*, facilitator_id: int | None = None, limit: int = DASHBOARD_
     if facilitator_id is not None:
         cond.append(O.facilitator_id == facilitator_id)
     total = db.session.scalar(select(func.count(O.id)).where(*cond)) or 0
-    order = O.expires_at if hasattr(O, "expires_at") else O.id
-    offers = list(db.session.scalars(select(O).where(*cond).order_by(order, O.id).limit(limit)))
-    return {"total": total, "offers": offers}
+    from rj.auth.models import User
+    from rj.facilitators.models import Facilitator
+
+    rows = db.session.execute(
+        select(O, Case.reference, User.name).join(Case, Case.id == O.case_id)
+        .join(Facilitator, Facilitator.id == O.facilitator_id).join(User, User.id == Facilitator.user_id)
+        .where(*cond).order_by(O.expires_at, O.id).limit(limit)).all()
+    return {"total": total, "offers": rows}
 
 
 def overdue_agreement_items(today: date | None = None, limit: int = DASHBOARD_LIMIT) -> dict | None:

@@ -144,6 +144,17 @@ def add_failed_message():
     _db.session.flush()
 
 
+def add_offer(case, facilitator, *, expires_at=None):
+    from rj.rostering.models import Offer, OfferStatus, TeamRole
+
+    now = now_utc()
+    offer = Offer(facilitator_id=facilitator.id, case_id=case.id, role=list(TeamRole)[0], status=OfferStatus.PENDING,
+                  expires_at=expires_at or now + timedelta(hours=48), created_at=now)
+    _db.session.add(offer)
+    _db.session.flush()
+    return offer
+
+
 def populate(n: int, *, facilitators, now: datetime | None = None):
     """n cases with something in every dashboard section and every report."""
     now = now or now_utc()
@@ -169,4 +180,5 @@ def populate(n: int, *, facilitators, now: datetime | None = None):
         add_agreement(case, held, p1, due_on=now.date() - timedelta(days=2))
         add_feedback(case, p1, satisfaction=1 + i % 5)
         add_failed_message()
+        add_offer(case, facilitators[0])
     _db.session.commit()
