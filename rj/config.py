@@ -38,6 +38,10 @@ DEFAULTS: dict = {
     "SMTP_USERNAME": None,
     "SMTP_PASSWORD": None,
     "MAIL_BACKEND": "console",  # console | smtp
+    "SMTP_TIMEOUT_SECONDS": 30,
+    "OUTBOX_MAX_ATTEMPTS": 8,       # then the message is marked failed and shown on /outbox
+    "OUTBOX_BACKOFF_SECONDS": 60,   # first retry delay; doubles each attempt, at most 6 hours
+    "OUTBOX_LEASE_MINUTES": 10,     # a message 'sending' longer than this belonged to a dead worker
     "DBS_RENEWAL_YEARS": 3,
     "TRAVEL_GAP_MINUTES": 30,
     "REMINDER_OFFSETS_MINUTES": [2 * 24 * 60, 120],
