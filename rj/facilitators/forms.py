@@ -12,7 +12,7 @@ from wtforms import (
     BooleanField, EmailField, Field, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
     SubmitField, TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from rj.core.forms import NoControlCharacters, UKPhone, VersionedForm, multiline_filter, strip_filter
 from rj.facilitators.models import (
@@ -33,21 +33,47 @@ class DayField(Field):
         if len(valuelist) != 3:  # the widget re-renders from raw_data and needs day, month and year
             self.raw_data = (list(valuelist) + ["", "", ""])[:3]
         parts = [(v or "").strip() for v in valuelist]
+        name = self.label.text.replace(" (optional)", "")
         if not any(parts):
             self.data = None
             return
         if len(parts) != 3 or not all(p.isdigit() for p in parts):
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2025")
+            raise ValueError(f"{name} must be a real date, like 27 3 2025")
         day, month, year = (int(p) for p in parts)
         if year < 1900 or year > 2200:
             self.data = None
-            raise ValueError(f"{self.label.text} must include a 4-digit year, like 2025")
+            raise ValueError(f"{name} must include a 4-digit year, like 2025")
         try:
             self.data = date(year, month, day)
         except ValueError:
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2025") from None
+            raise ValueError(f"{name} must be a real date, like 27 3 2025") from None
+
+
+class DayRequired:
+    """Required date: "enter the date" when all three boxes are empty, otherwise the date's own error."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None and not any((v or "").strip() for v in (field.raw_data or [])):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+class DayOptional:
+    """Optional date: skipped only when all three boxes are empty (a half-typed date is an error)."""
+
+    field_flags = {"optional": True}
+
+    def __call__(self, form, field):
+        if field.data is None and not any((v or "").strip() for v in (field.raw_data or [])):
+            field.errors[:] = []
+            raise StopValidation()
 
 
 def _text(label, max_len, required: str | None = None, **kw):
@@ -114,7 +140,7 @@ class FacilitatorEditForm(VersionedForm):
         validators=[InputRequired("Enter the most meetings a month, like 4"),
                     NumberRange(0, 31, "Enter the most meetings a month as a number from 0 to 31")])
     experienced = BooleanField("Counts as experienced whatever the number of cases", widget=GovCheckboxInput())
-    joined_on = DayField("Date joined", validators=[Optional()])
+    joined_on = DayField("Date joined", validators=[DayOptional()])
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
@@ -150,8 +176,8 @@ class CourseForm(VersionedForm):
 class TrainingRecordForm(VersionedForm):
     course_id = SelectField("Course", widget=GovSelect(), coerce=int,
                             validators=[InputRequired("Choose the course")])
-    completed_on = DayField("Completed on", validators=[InputRequired("Enter the date the course was completed")])
-    expires_on = DayField("Expires on (optional)", validators=[Optional()],
+    completed_on = DayField("Completed on", validators=[DayRequired("Enter the date the course was completed")])
+    expires_on = DayField("Expires on (optional)", validators=[DayOptional()],
                           description="Leave empty to use the course's validity")
     evidence_reference = _text("Evidence reference (optional)", 120,
                                description="For example a certificate number or where the evidence is filed")
@@ -160,28 +186,28 @@ class TrainingRecordForm(VersionedForm):
 
 class GoalForm(VersionedForm):
     title = _text("Goal", 200, "Enter the goal")
-    target_date = DayField("Target date (optional)", validators=[Optional()])
+    target_date = DayField("Target date (optional)", validators=[DayOptional()])
     status = _radio("Status", GoalStatus, "Select a status")
     progress_notes = _notes("Progress notes (optional)")
     submit = SubmitField("Save goal", widget=GovSubmitInput())
 
 
 class SupervisionForm(VersionedForm):
-    held_on = DayField("Date of supervision", validators=[InputRequired("Enter the date of the supervision session")])
+    held_on = DayField("Date of supervision", validators=[DayRequired("Enter the date of the supervision session")])
     supervisor_name = _text("Supervisor", 120, "Enter the supervisor's name")
     notes = _notes("Supervision notes (private to managers)")
     submit = SubmitField("Save supervision session", widget=GovSubmitInput())
 
 
 class ObservationForm(VersionedForm):
-    observed_on = DayField("Date observed", validators=[InputRequired("Enter the date of the observed session")])
+    observed_on = DayField("Date observed", validators=[DayRequired("Enter the date of the observed session")])
     observer_name = _text("Observer", 120, "Enter the observer's name")
     outcome = _radio("Outcome", ObservationOutcome, "Select the outcome")
     submit = SubmitField("Save observation", widget=GovSubmitInput())
 
 
 class CpdForm(VersionedForm):
-    done_on = DayField("Date of the activity", validators=[InputRequired("Enter the date of the activity")])
+    done_on = DayField("Date of the activity", validators=[DayRequired("Enter the date of the activity")])
     hours = StringField("Hours", widget=GovTextInput(), filters=[strip_filter],
                         description="For example 1.5. At most 24 for one entry.",
                         validators=[InputRequired("Enter the hours, like 1.5"), Length(max=8)])
@@ -195,7 +221,7 @@ class DbsForm(VersionedForm):
     certificate_number = StringField("Certificate number", widget=GovTextInput(), filters=[strip_filter],
                                      description="12 digits, on the top right of the certificate",
                                      validators=[Optional(), Length(max=20)])
-    issued_on = DayField("Date of issue", validators=[InputRequired("Enter the date the certificate was issued")])
+    issued_on = DayField("Date of issue", validators=[DayRequired("Enter the date the certificate was issued")])
     update_service = BooleanField("Subscribed to the DBS update service", widget=GovCheckboxInput())
     submit = SubmitField("Save DBS check", widget=GovSubmitInput())
 

@@ -144,6 +144,9 @@ def test_bad_training_dates_show_errors_on_the_field_and_keep_the_input(as_role,
         "course_id": course.id, "completed_on": ["31", "2", "2025"]})
     assert "Completed on must be a real date" in response.get_data(as_text=True)
     response = client.post(f"/facilitators/{fac.id}/training/new", data={
+        "course_id": course.id, "completed_on": d(TODAY - timedelta(days=3)), "expires_on": ["", "3", "2027"]})
+    assert "Expires on must be a real date" in response.get_data(as_text=True)
+    response = client.post(f"/facilitators/{fac.id}/training/new", data={
         "course_id": course.id, "completed_on": d(TODAY + timedelta(days=1))})
     assert "must be today or in the past" in response.get_data(as_text=True)
     response = client.post(f"/facilitators/{fac.id}/dbs/new", data={
