@@ -32,6 +32,8 @@ def register(app: Flask) -> None:
 
 def build_scheduler(app: Flask, scheduler_cls=None):
     """A BlockingScheduler holding every job in rj.jobs.schedule.JOBS, times in Europe/London."""
+    from datetime import datetime
+
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from rj.core.time import LONDON
@@ -46,7 +48,10 @@ def build_scheduler(app: Flask, scheduler_cls=None):
                 run_job(job)
         return run
 
+    started = datetime.now(LONDON)
     for job in JOBS:
+        # Interval jobs also run at start-up, so a restarted worker sends what waited at once.
+        first = {"next_run_time": started} if job.trigger == "interval" else {}
         scheduler.add_job(make_runner(job), job.trigger, id=job.name, name=job.name, max_instances=1,
-                          coalesce=True, misfire_grace_time=300, **job.args)
+                          coalesce=True, misfire_grace_time=300, **first, **job.args)
     return scheduler

@@ -72,6 +72,14 @@ def meeting_description(meeting, *, service_name: str) -> str:
     return text
 
 
+def event_status(meeting) -> str:
+    """Proposed meetings are tentative; postponed, cancelled or not-held ones hold no time."""
+    status = _value(meeting.status)
+    if status in ("cancelled", "rescheduled", "did_not_go_ahead"):
+        return "CANCELLED"
+    return "TENTATIVE" if status == "proposed" else "CONFIRMED"
+
+
 def _event(meeting, *, status: str, sequence: int, dtstamp: datetime, service_name: str,
            organizer_email: str) -> Event:
     event = Event()
@@ -113,7 +121,7 @@ def build_invite(meeting, *, method: str, attendee_email: str, service_name: str
         raise ValueError("invites are REQUEST or CANCEL; never PUBLISH for something that may change")
     cal = _calendar(method)
     seq = meeting.ical_sequence if sequence is None else sequence
-    status = "CANCELLED" if method == "CANCEL" else "CONFIRMED"
+    status = "CANCELLED" if method == "CANCEL" else event_status(meeting)
     event = _event(meeting, status=status, sequence=seq, dtstamp=now or now_utc(),
                    service_name=service_name, organizer_email=organizer_email)
     attendee = vCalAddress(f"mailto:{attendee_email}")
@@ -140,7 +148,7 @@ def build_feed(meetings, *, name: str, service_name: str, organizer_email: str) 
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     for meeting in meetings:
-        status = "CANCELLED" if _value(meeting.status) == "cancelled" else "CONFIRMED"
+        status = event_status(meeting)
         stamp = (getattr(meeting, "cancelled_at", None) or getattr(meeting, "updated_at", None)
                  or getattr(meeting, "created_at", None) or meeting.starts_at)
         cal.add_component(_event(meeting, status=status, sequence=meeting.ical_sequence, dtstamp=stamp,

@@ -278,3 +278,38 @@ def test_a_link_for_a_facilitator_taken_off_the_meeting_no_longer_works(
     meeting.facilitators.clear()
     db.session.commit()
     assert client.get(f"/invites/{token}").status_code == 404
+
+
+def test_a_proposed_meeting_is_sent_as_tentative(db, make_facilitator, make_meeting, coordinator):
+    from rj.scheduling.models import MeetingStatus
+
+    f = make_facilitator()
+    meeting = make_meeting(facilitators=[f], status=MeetingStatus.PROPOSED)
+    services.meeting_changed(meeting, change="booked", actor=coordinator)
+    [msg] = outbox()
+    _, event = parse(msg.ics)
+    assert str(event["STATUS"]) == "TENTATIVE"
+
+
+def test_an_offer_email_names_the_meeting_neutrally_and_is_queued_once(db, make_facilitator, make_meeting):
+    from types import SimpleNamespace
+
+    f = make_facilitator("Sam Facilitator")
+    meeting = make_meeting(facilitators=[])
+    offer = SimpleNamespace(id=41, facilitator=f, meeting=meeting, case=meeting.case,
+                            expires_at=NOW + timedelta(hours=48))
+    assert services.queue_offer(offer) is not None
+    assert services.queue_offer(offer) is None
+    [msg] = outbox(kind="offer")
+    assert msg.recipient == f.user.email
+    assert msg.subject == f"Offer: Restorative meeting: {meeting.case.reference}"
+    assert "Please answer by" in msg.text_body
+
+
+def test_a_consent_link_goes_to_the_party_with_the_consent_page_address(db, make_party):
+    from tests.factories import make_case
+
+    party = make_party(make_case())
+    msg = services.queue_consent_link(party, "tok-abc")
+    assert msg.recipient == party.email and "tok-abc" in msg.text_body
+    assert party.name not in msg.subject and party.name not in msg.text_body
