@@ -720,7 +720,7 @@ def feedback_for_case(case: Case) -> list[FeedbackRequest]:
         .order_by(FeedbackRequest.created_at.desc(), FeedbackRequest.id)))
 
 
-def _instant(value, *, end: bool = False) -> datetime:
+def _instant(value) -> datetime:
     if isinstance(value, datetime):
         return value
     return from_local(value, time(0, 0))

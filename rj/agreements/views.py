@@ -12,7 +12,7 @@ from rj.agreements.forms import (
     ItemForm, ItemNotKeptForm, Level1Form, MessageForm, OutcomeForm,
 )
 from rj.agreements.models import (
-    Agreement, AgreementItem, AgreementStatus, FollowUpContact, IndirectMessage, ItemStatus, Level1Record,
+    Agreement, AgreementItem, AgreementStatus, FollowUpContact, IndirectMessage, Level1Record,
     MeetingOutcome,
 )
 from rj.cases.models import Case, Scheme
@@ -308,7 +308,8 @@ def case_outcomes(case_id: int):
                            agreements=services.agreements_for_case(case), messages=messages,
                            follow_ups=follow_ups, feedback=services.feedback_for_case(case),
                            close_problem=close_problem, form=ConfirmForm(), now=now_utc(),
-                           survey_links=session.pop("_survey_links", None))
+                           survey_links=session.pop("_survey_links", None),
+                           party_names={p.id: p.name for p in _parties(case)})
 
 
 @bp.route("/agreements/cases/<int:case_id>/close", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from rj.agreements import services as s
 from rj.agreements.models import (
-    Agreement, AgreementItem, AgreementStatus, FeedbackRequest, FeedbackResponse, ItemKind, ItemStatus, Level1Record,
+    AgreementItem, AgreementStatus, FeedbackResponse, ItemKind, ItemStatus, Level1Record,
 )
 from rj.audit.models import AuditEvent
 from rj.cases.models import Case, CaseStatus, CloseReason, Scheme
