@@ -285,3 +285,55 @@ def test_auto_roster_leaves_a_case_unfilled_when_only_new_people_are_free(db, co
     (item,) = run.items
     assert not item.filled and item.unfilled_reason == "no_experienced_candidate"
     assert db.session.scalar(select(func.count(CaseTeam.id))) == 0
+
+
+# --------------------------------------------------------------------------- availability in bulk
+
+@pytest.mark.parametrize("day,start,minutes", [
+    (date(2027, 3, 9), "18:00", 90),     # inside the Tuesday window
+    (date(2027, 3, 9), "20:00", 90),     # runs past the window
+    (date(2027, 3, 10), "10:00", 60),    # Wednesday: no window
+    (date(2027, 3, 28), "18:00", 60),    # last Sunday of March (clocks go forward)
+    (date(2027, 10, 31), "18:00", 60),   # last Sunday of October (clocks go back)
+    (date(2027, 3, 16), "18:00", 60),    # on leave
+    (date(2027, 3, 9), "23:30", 60),     # past midnight
+])
+def test_bulk_availability_agrees_with_scheduling(db, coordinator, make_facilitator, day, start, minutes):
+    from datetime import time
+
+    from rj.rostering.queries import AvailabilityBook
+    from rj.scheduling import services as ss
+    from rj.scheduling.models import ExceptionKind
+    from tests.rostering.conftest import at
+
+    f = make_facilitator(windows=False)
+    for wd in (1, 6):  # Tuesdays and Sundays 17:00-21:00 local
+        ss.add_availability_window(f, weekday=wd, start_time=time(17), end_time=time(21), actor=coordinator)
+    ss.add_availability_exception(f, kind=ExceptionKind.LEAVE, starts_on=date(2027, 3, 15), ends_on=date(2027, 3, 17),
+                                  actor=coordinator)
+    s = at(day, start)
+    e = s + timedelta(minutes=minutes)
+    book = AvailabilityBook.load([f.id])
+    assert (book.reason(f.id, s, e) is None) == ss.facilitator_available(f, s, e)
+
+
+def test_auto_roster_never_proposes_someone_busy_or_unavailable_at_the_case_meetings(
+        db, coordinator, make_facilitator, make_party, book):
+    from rj.rostering.models import RosterProposal
+
+    case, other = make_case(level=2), make_case(level=2)
+    placeholder = make_facilitator("Zed Placeholder", experienced=True)
+    busy = make_facilitator("Ann Busy", experienced=True)
+    away = make_facilitator("Bo Away", experienced=True, windows=False)
+    free_exp = make_facilitator("Cy Free", experienced=True)
+    free_new = make_facilitator("Di Free")
+    book(case, parties=[make_party(case)], lead=placeholder, day=date(2027, 3, 9), start="18:00")
+    book(other, parties=[make_party(other, "Eve Other")], lead=busy, co=free_new, day=date(2027, 3, 9), start="10:00")
+    book(other, parties=[make_party(other, "Fay Other")], lead=busy, co=free_new, day=date(2027, 3, 9), start="18:30")
+    rs.allocate_team(other, lead=busy, co=free_new, actor=coordinator, now=NOW)
+    run = rs.auto_roster(date(2027, 3, 1), date(2027, 3, 31), actor=coordinator, now=NOW, time_limit=3)
+    (item,) = [i for i in run.items if i.case_id == case.id]
+    assert isinstance(item, RosterProposal) and item.filled
+    assert {item.lead_facilitator_id, item.co_facilitator_id} <= {placeholder.id, free_exp.id}
+    assert busy.id not in (item.lead_facilitator_id, item.co_facilitator_id)
+    assert away.id not in (item.lead_facilitator_id, item.co_facilitator_id)
