@@ -422,11 +422,20 @@ def _me() -> Facilitator | None:
     return services.facilitator_for_user(current_user)
 
 
-def _me_or_404() -> Facilitator:
+class _NoProfile(Exception):
+    """The signed-in facilitator has no profile yet: their pages send them to /me, which says so."""
+
+
+def _my_profile() -> Facilitator:
     facilitator = _me()
     if facilitator is None:
-        abort(404)
+        raise _NoProfile()
     return facilitator
+
+
+@bp.errorhandler(_NoProfile)
+def _no_profile(exc):
+    return redirect(url_for("facilitators.my_profile"))
 
 
 @bp.get("/me")
@@ -441,7 +450,7 @@ def my_profile():
 @bp.route("/me/details", methods=["GET", "POST"])
 @require(Perm.OWN_PROFILE)
 def my_details():
-    facilitator = _me_or_404()
+    facilitator = _my_profile()
     form = OwnDetailsForm(obj=facilitator)
     if form.validate_on_submit():
         try:
@@ -461,7 +470,7 @@ def my_details():
 @bp.route("/me/cpd/new", methods=["GET", "POST"])
 @require(Perm.OWN_PROFILE)
 def my_cpd_new():
-    facilitator = _me_or_404()
+    facilitator = _my_profile()
     form = CpdForm()
     back = url_for("facilitators.my_profile", _anchor="cpd")
     if form.validate_on_submit():
@@ -480,7 +489,7 @@ def my_cpd_new():
 @bp.route("/me/cpd/<int:entry_id>/edit", methods=["GET", "POST"])
 @require(Perm.OWN_PROFILE)
 def my_cpd_edit(entry_id: int):
-    facilitator = _me_or_404()
+    facilitator = _my_profile()
     entry = _child(CpdEntry, facilitator, entry_id)
     if entry.verified_at is not None:
         abort(403)
@@ -506,10 +515,10 @@ def my_cpd_edit(entry_id: int):
 @bp.route("/me/conflicts/new", methods=["GET", "POST"])
 @require(Perm.OWN_PROFILE)
 def my_conflict_new():
-    return _add_conflict(_me_or_404(), url_for("facilitators.my_profile", _anchor="conflicts"))
+    return _add_conflict(_my_profile(), url_for("facilitators.my_profile", _anchor="conflicts"))
 
 
 @bp.post("/me/conflicts/<int:conflict_id>/remove")
 @require(Perm.OWN_PROFILE)
 def my_conflict_remove(conflict_id: int):
-    return _remove_conflict(_me_or_404(), conflict_id, url_for("facilitators.my_profile", _anchor="conflicts"))
+    return _remove_conflict(_my_profile(), conflict_id, url_for("facilitators.my_profile", _anchor="conflicts"))
