@@ -134,7 +134,9 @@ def update_party(party: Party, data: dict, *, version, actor, now: datetime | No
     check_version(party, version)
     if party.removed_at is not None:
         raise DomainError("This person has been removed from the case")
-    clean = _clean_party_data(party.case, data, party=party, now=now)
+    merged = {name: getattr(party, name) for name in PARTY_FIELDS}
+    merged.update({k: v for k, v in data.items() if k in PARTY_FIELDS})  # a partial correction keeps the rest
+    clean = _clean_party_data(party.case, merged, party=party, now=now)
     changed = changed_fields(party, clean)
     if changed:
         db.session.flush()

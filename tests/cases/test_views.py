@@ -195,3 +195,52 @@ def test_victims_code_page_lists_overdue_clocks(as_role, db, make_user):
     client, _ = as_role("coordinator")
     html = client.get("/cases/victims-code").get_data(as_text=True)
     assert case.reference in html and "Overdue" in html
+
+
+def test_a_rostered_facilitator_reads_the_case_file_but_cannot_change_it(as_role, db, monkeypatch):
+    from sqlalchemy import select as sa_select
+
+    import rj.cases.visibility as visibility
+    from rj.cases.models import Case
+
+    case, other = make_case(), make_case()
+    monkeypatch.setattr(visibility, "rostered_case_ids", lambda user: sa_select(Case.id).where(Case.id == case.id))
+    client, _ = as_role("facilitator")
+    html = client.get("/cases").get_data(as_text=True)
+    assert case.reference in html and other.reference not in html
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Add a person" not in text and "Change status" not in text and "Record an answer" not in text
+    assert client.get(f"/cases/{other.id}").status_code == 404
+    assert client.get(f"/cases/{case.id}/parties/new").status_code == 403
+
+
+def test_a_post_sentence_case_file_with_a_minor_guardian_and_risk_renders(as_role, db, make_user):
+    coordinator = make_user(Role.COORDINATOR)
+    manager = make_user(Role.MANAGER)
+    case = make_case(scheme=Scheme.POST_SENTENCE, level=3, lead_coordinator=coordinator)
+    harmed = consent_services.add_party(case, role=PartyRole.HARMED, name="Hana Harmed", under_18=True,
+                                        victims_code=True, enhanced_rights=True, actor=coordinator)
+    consent_services.add_party(case, role=PartyRole.GUARDIAN, name="Gail Guardian", guardian_for_id=harmed.id,
+                               actor=coordinator)
+    resp = consent_services.add_party(case, role=PartyRole.RESPONSIBLE, name="Rick Resp", actor=coordinator,
+                                      acknowledges_responsibility=False)
+    consent_services.record_information(harmed, how="in_person", given_by="guardian", actor=coordinator)
+    consent_services.record_consent(harmed, kind="consent_given", scopes=["take_part"], method="in_writing",
+                                    given_by="guardian", actor=coordinator)
+    ra = consent_services.record_risk_assessment(case, stage="initial", actor=coordinator, items=[
+        {"party_id": harmed.id, "risk": "Distress", "management": "Guardian present"},
+        {"party_id": resp.id, "risk": "none identified"}, {"party_id": None, "risk": "none identified"}])
+    consent_services.sign_off_risk_assessment(ra, actor=manager)
+    consent_services.remove_party(resp, actor=coordinator)
+    db.session.commit()
+    client, _ = as_role("manager")
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    for text in ("Person harmed", "Parent or guardian", "Guardian: Yes", "Waiting for parent or guardian",
+                 "Signed off", manager.name, "Removed", "Distress", "enhanced rights"):
+        assert text in html, text
+    close_case(case, reason=CloseReason.OTHER, actor=coordinator)
+    db.session.commit()
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Other" in html and "Add a person" not in html

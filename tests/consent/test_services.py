@@ -457,3 +457,9 @@ def test_a_note_keeps_its_author_and_the_audit_keeps_no_text(db, coordinator):
     assert note.author_id == coordinator.id
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "note.added")).one()
     assert "anxious" not in str(event.detail)
+
+
+def test_a_partial_correction_keeps_the_other_details(db, add_party, coordinator):
+    party = add_party(make_case(), preferred_contact="text", interpreter_needed=True, interpreter_language="Urdu")
+    services.update_party(party, {"phone": "0161 222 2222"}, version=party.version, actor=coordinator)
+    assert party.preferred_contact.value == "text" and party.interpreter_language == "Urdu"
