@@ -46,6 +46,7 @@ DEFAULTS: dict = {
     "TRAVEL_GAP_MINUTES": 30,
     "REMINDER_OFFSETS_MINUTES": [2 * 24 * 60, 120],
     "OFFER_RESPONSE_HOURS": 48,
+    "AUTO_ROSTER_SECONDS": 10,  # CP-SAT time limit for the monthly auto-roster; greedy plan if it finds nothing better
 }
 
 ENV_PREFIX = "RJ_"

@@ -51,12 +51,10 @@ def seed_demo(ctx) -> None:
 
     if db.session.scalar(select(CaseTeam.id).where(CaseTeam.case_id.in_(case_ids)).limit(1)) is not None:
         return  # already seeded
-    already: set[int] = set()
     cases = db.session.execute(
         select(Case.id, Case.level).where(Case.id.in_(case_ids), Case.status.in_(Case.ACTIVE_STATUSES),
                                           Case.level.in_(services.ROSTERED_LEVELS))
         .order_by(Case.id)).all()
-    cases = [(cid, level) for cid, level in cases if cid not in already]
     from_meetings = _meeting_teams([cid for cid, _ in cases])
 
     team_rows, left = [], []

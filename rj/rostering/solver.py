@@ -27,6 +27,9 @@ from itertools import combinations
 
 MonthKey = tuple[int, int]
 
+# Share of the time limit spent filling cases; the rest evens out the workload.
+FILL_SHARE = 0.5
+
 
 def month_of(dt: datetime) -> MonthKey:
     """Months are counted in UTC here; the caller may pass local-month keys instead via SMeeting.month."""
@@ -293,12 +296,12 @@ def solve(problem: Problem, *, time_limit: float = 10.0, workers: int | None = N
             model.AddHint(v, 1 if cid in base.teams else 0)
 
     # Two phases, in strict priority: first fill as many cases as possible, then, keeping that
-    # many filled, spread the work as evenly as possible. Each phase gets half the time.
+    # many filled, spread the work as evenly as possible (FILL_SHARE of the time, then the rest).
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers or min(8, os.cpu_count() or 1)
     solver.parameters.random_seed = seed
     model.Maximize(n_filled)
-    solver.parameters.max_time_in_seconds = max(0.1, float(time_limit) / 2)
+    solver.parameters.max_time_in_seconds = max(0.1, float(time_limit) * FILL_SHARE)
     status = solver.Solve(model)
     statuses = [solver.StatusName(status)]
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
