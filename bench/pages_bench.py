@@ -120,30 +120,32 @@ def measure(app, repeat: int) -> list[dict]:
 
     results = []
     clients: dict[str, object] = {}
+    # Requests run outside any app context, as in production: each gets its own context and
+    # database session, so nothing loaded by one request is reused by the next.
     with app.app_context():
         engine = db.engine
-        counter = {"n": 0}
+    counter = {"n": 0}
 
-        def count(*_args, **_kwargs):
-            counter["n"] += 1
+    def count(*_args, **_kwargs):
+        counter["n"] += 1
 
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            for role, url in PAGES:
-                client = clients.get(role) or clients.setdefault(role, sign_in(app, role))
-                client.get(url)  # warm caches (templates, bank holidays) once
-                times, queries, status = [], set(), None
-                for _ in range(repeat):
-                    counter["n"] = 0
-                    start = time.perf_counter()
-                    response = client.get(url)
-                    times.append((time.perf_counter() - start) * 1000)
-                    queries.add(counter["n"])
-                    status = response.status_code
-                results.append({"role": role, "url": url, "status": status, "median": statistics.median(times),
-                                "p95": percentile(times, 95), "queries": sorted(queries)})
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for role, url in PAGES:
+            client = clients.get(role) or clients.setdefault(role, sign_in(app, role))
+            client.get(url)  # warm caches (templates, bank holidays) once
+            times, queries, status = [], set(), None
+            for _ in range(repeat):
+                counter["n"] = 0
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+                queries.add(counter["n"])
+                status = response.status_code
+            results.append({"role": role, "url": url, "status": status, "median": statistics.median(times),
+                            "p95": percentile(times, 95), "queries": sorted(queries)})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     return results
 
 
@@ -154,19 +156,28 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL of an empty database (default: SQLite)")
     parser.add_argument("--migrations", action="store_true", help="build the schema with the migrations")
     parser.add_argument("--reset", action="store_true", help="drop every table in the database first")
+    parser.add_argument("--keep", metavar="PATH", default=None,
+                        help="SQLite file to keep: seeded on the first run, reused as it is on later runs")
     args = parser.parse_args(argv)
 
     tmp = None
     url = args.database_url
-    if url is None:
+    reuse = False
+    if url is None and args.keep:
+        reuse = Path(args.keep).exists()
+        url = f"sqlite:///{Path(args.keep).resolve()}"
+    elif url is None:
         tmp = tempfile.TemporaryDirectory(prefix="rj-bench-")
         url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}"
     app = build_app(url)
     print(f"Database: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
-    create_schema(app, migrations=args.migrations, reset=args.reset)
-    print(f"Seeding {args.cases} demo cases ...", flush=True)
-    timings = seed(app, args.cases)
-    print(f"  seeding took {timings.get('total', 0):.1f}s in all")
+    if reuse:
+        print("Reusing the seeded database as it is")
+    else:
+        create_schema(app, migrations=args.migrations, reset=args.reset)
+        print(f"Seeding {args.cases} demo cases ...", flush=True)
+        timings = seed(app, args.cases)
+        print(f"  seeding took {timings.get('total', 0):.1f}s in all")
     results = measure(app, args.repeat)
     print()
     print(f"{'role':<12} {'page':<40} {'status':>6} {'median ms':>10} {'p95 ms':>9} {'queries':>8}")

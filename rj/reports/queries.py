@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case as sql_case, distinct, exists, func, literal, or_, select
 
 from rj.cases.models import Case, CaseStatus
-from rj.core.time import from_local, local_today, now_utc
+from rj.core.time import UTC as _UTC, from_local, local_today, now_utc
 from rj.extensions import db
 
 DASHBOARD_LIMIT = 10
@@ -236,23 +236,48 @@ def satisfaction(start: date, end: date) -> dict:
 
 
 def victims_code(start: date, end: date) -> dict:
-    """Victims' Code clocks of cases referred in the period: met on time, met late, still open."""
-    consent_services = _module("rj.consent.services")
-    if consent_services is None or not hasattr(consent_services, "victims_code_clocks"):
+    """Victims' Code clocks of cases referred in the period: met on time, met late, overdue, due.
+
+    The rule is rj.consent.services.victims_code_clocks' (first contact within 2 working days of
+    the referral, information about RJ within 5, or 1 with enhanced rights); this applies it to
+    plain rows from one query rather than thousands of loaded parties, so a year's report stays
+    fast. tests/reports/test_figures.py checks the two agree."""
+    consent = _module("rj.consent.models")
+    if consent is None:
         return {}
+    from rj.core.time import add_working_days, to_local
+
+    P, CR = consent.Party, consent.ConsentRecord
     lo, hi = bounds(start, end)
-    # Light rows (id, referred_at) stand in for cases: the clock rule only reads those two.
-    cases = db.session.execute(select(Case.id, Case.referred_at).where(
-        Case.referred_at >= lo, Case.referred_at < hi)).all()
-    items = consent_services.victims_code_clocks(cases, today=local_today(), include_done=True)
-    out = {}
-    for clock in ("first_contact", "rj_information"):
-        mine = [i for i in items if i.clock == clock]
-        on_time = sum(1 for i in mine if i.done_at is not None and _local_day(i.done_at) <= i.due)
-        late = sum(1 for i in mine if i.done_at is not None and _local_day(i.done_at) > i.due)
-        overdue = sum(1 for i in mine if i.done_at is None and i.status == "overdue")
-        due = sum(1 for i in mine if i.done_at is None and i.status == "due")
-        out[clock] = {"on_time": on_time, "late": late, "overdue": overdue, "due": due, "total": len(mine)}
+    informed = (select(CR.party_id.label("party_id"), func.min(CR.recorded_at).label("at"))
+                .where(CR.kind == consent.ConsentKind.INFORMATION_GIVEN, CR.given_by == consent.GivenBy.PARTY)
+                .group_by(CR.party_id).subquery())
+    rows = db.session.execute(
+        select(Case.referred_at, P.enhanced_rights, P.first_contact_at, informed.c.at)
+        .join(P, P.case_id == Case.id).outerjoin(informed, informed.c.party_id == P.id)
+        .where(Case.referred_at >= lo, Case.referred_at < hi, P.victims_code.is_(True), P.removed_at.is_(None))
+    ).all()
+    today = local_today()
+    due_cache: dict[tuple[date, int], date] = {}
+
+    def due(day: date, days: int) -> date:
+        key = (day, days)
+        if key not in due_cache:
+            due_cache[key] = add_working_days(day, days)
+        return due_cache[key]
+
+    out = {k: {"on_time": 0, "late": 0, "overdue": 0, "due": 0, "total": 0} for k in ("first_contact", "rj_information")}
+    for referred_at, enhanced, contacted, informed_at in rows:
+        day = to_local(referred_at).date()
+        for clock, days, done in (("first_contact", 2, contacted), ("rj_information", 1 if enhanced else 5, informed_at)):
+            deadline = due(day, days)
+            bucket = out[clock]
+            bucket["total"] += 1
+            if done is not None:
+                done = done if done.tzinfo else done.replace(tzinfo=_UTC)
+                bucket["on_time" if to_local(done).date() <= deadline else "late"] += 1
+            else:
+                bucket["overdue" if today > deadline else "due"] += 1
     return out
 
 
@@ -389,7 +414,9 @@ def clocks_due(today: date | None = None) -> list:
     # Only cases with a clock still running: a Victims' Code party not yet contacted or not yet informed.
     informed = exists().where(CR.party_id == P.id, CR.kind == consent.ConsentKind.INFORMATION_GIVEN,
                               CR.given_by == consent.GivenBy.PARTY)
-    cases = list(db.session.scalars(select(Case).where(
+    # Light rows stand in for cases (the clock rule reads id and referred_at; the page shows
+    # reference and status): thousands of ORM objects would make the home page slow.
+    cases = list(db.session.execute(select(Case.id, Case.referred_at, Case.reference, Case.status).where(
         Case.status.in_(open_statuses),
         exists().where(P.case_id == Case.id, P.victims_code.is_(True), P.removed_at.is_(None),
                        or_(P.first_contact_at.is_(None), ~informed)))))

@@ -143,3 +143,32 @@ def test_every_report_builds_on_an_empty_database(db):
     for report in services.build_all(services.Period(START, END)):
         header, rows = report.exported()
         assert header[0] and isinstance(rows, list)
+
+
+def test_the_victims_code_report_agrees_with_the_consent_domains_clock_rule(db):
+    from sqlalchemy import select
+
+    from rj.consent.services import victims_code_clocks
+
+    for i, day in enumerate((3, 4, 5, 6, 7, 14, 21)):
+        case = make_referred_case(referred_at=at(2025, 3, day, 8 + i))
+        p = add_party(case, victims_code=True, first_contact_at=at(2025, 3, day + i % 4, 17) if i % 3 else None)
+        p.enhanced_rights = bool(i % 2)
+        if i % 2:
+            add_consent(p, "information_given", at=at(2025, 3, day + i % 3, 9))
+    db.session.flush()
+    cases = list(db.session.scalars(select(Case)))
+    items = victims_code_clocks(cases, include_done=True)
+    from rj.core.time import to_local
+
+    expected = {}
+    for clock in ("first_contact", "rj_information"):
+        mine = [i for i in items if i.clock == clock]
+        expected[clock] = {
+            "on_time": sum(1 for i in mine if i.done_at and to_local(i.done_at).date() <= i.due),
+            "late": sum(1 for i in mine if i.done_at and to_local(i.done_at).date() > i.due),
+            "overdue": sum(1 for i in mine if not i.done_at and i.status == "overdue"),
+            "due": sum(1 for i in mine if not i.done_at and i.status == "due"),
+            "total": len(mine),
+        }
+    assert queries.victims_code(START, END) == expected
