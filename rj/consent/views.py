@@ -235,6 +235,8 @@ def consent_link(token: str):
 def suitability(case_id: int):
     case = load_case(case_id)
     form = SuitabilityForm()
+    if not form.is_submitted():
+        form.under_18s.data = any(p.under_18 for p in services.active_parties(case))
     if form.validate_on_submit():
         try:
             services.record_suitability(case, flags=form.flags.data or [], under_18s=form.under_18s.data,
