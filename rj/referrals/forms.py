@@ -129,7 +129,8 @@ class WhatHappenedForm(FlaskForm):
     category = RadioField("What kind of harm or dispute is it?", widget=GovRadioInput(),
                           choices=[(c.value, c.label) for c in ReferralCategory],
                           validators=[InputRequired("Select what kind of harm or dispute it is")])
-    incident_date = GovDateField("When did it happen?", what="The date it happened",
+    # The id is the day box's, so the error summary link lands on the first box (GOV.UK pattern).
+    incident_date = GovDateField("When did it happen?", what="The date it happened", id="incident_date-day",
                                  description="If it went on for a while, give the date of the most recent incident. For example, 27 3 2026",
                                  validators=[DateRequired("Enter the date it happened"),
                                              NotInFuture("The date it happened must be today or in the past")])
