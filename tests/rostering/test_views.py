@@ -237,3 +237,25 @@ def test_rostered_facilitator_sees_the_case_and_an_unrostered_one_gets_404(login
     other = client.application.test_client()
     login(off_user, c=other)
     assert other.get(f"/cases/{case.id}").status_code == 404
+
+
+def test_roster_with_a_bad_start_date_says_how_to_fix_it(as_role):
+    client, _ = as_role("coordinator")
+    response = client.get("/roster?start=2027-02-31")
+    assert response.status_code == 200
+    assert "Enter a real date" in response.get_data(as_text=True)
+    assert client.get("/roster?start=nonsense&view=sideways").status_code == 200
+
+
+def test_team_page_for_a_meeting_ranks_for_its_time_and_refuses_another_cases_meeting(
+        as_role, db, make_facilitator, make_party, book):
+    client, _ = as_role("coordinator")
+    case, other = make_case(level=2), make_case(level=2)
+    lead = make_facilitator("Ann Lead", experienced=True)
+    make_facilitator("Bo Away", windows=False)
+    meeting = book(case, parties=[make_party(case)], lead=lead, day=date(2027, 3, 9))
+    other_meeting = book(other, parties=[make_party(other, "Cy Other")], lead=lead, day=date(2027, 3, 10))
+    db.session.commit()
+    response = client.get(f"/cases/{case.id}/team?meeting={meeting.id}")
+    assert response.status_code == 200 and "Not available on Tuesdays" in response.get_data(as_text=True)
+    assert client.get(f"/cases/{case.id}/team?meeting={other_meeting.id}").status_code == 404
