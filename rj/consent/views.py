@@ -12,7 +12,7 @@ from rj.consent.forms import (
     ConfirmForm, ConsentForm, InformationForm, OnlineConsentForm, PartyForm, SuitabilityForm, WithdrawForm,
     risk_form_class,
 )
-from rj.consent.models import Party, PartyRole, RiskAssessment, role_label
+from rj.consent.models import ConsentScope, GivenBy, Party, PartyRole, RiskAssessment, role_label
 from rj.core.errors import DomainError
 from rj.core.permissions import Perm, public, require
 from rj.extensions import db
@@ -165,7 +165,8 @@ def record_consent(case_id: int, party_id: int):
             flash("Answer recorded", "success")
             return redirect(_case_url(case, "consent"))
     state = services.party_consent(party)
-    return render_template("consent/consent_form.html", case=case, party=party, form=form, state=state)
+    return render_template("consent/consent_form.html", case=case, party=party, form=form, state=state,
+                           scopes=list(ConsentScope), GivenBy=GivenBy)
 
 
 @bp.route("/cases/<int:case_id>/parties/<int:party_id>/withdraw", methods=["GET", "POST"])
