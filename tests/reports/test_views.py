@@ -166,3 +166,28 @@ def test_an_impossible_quarter_is_refused(as_role):
     client, _ = as_role("manager")
     assert client.get("/reports/quarterly?year=2025&quarter=7").status_code == 400
     assert client.get("/reports/quarterly.csv?year=2025&quarter=7").status_code == 404
+
+
+def test_the_download_links_carry_the_chosen_period(db, as_role):
+    import html as htmllib
+
+    from datetime import datetime, timezone
+
+    make_referred_case(referred_at=datetime(2025, 3, 10, 12, tzinfo=timezone.utc))
+    db.session.commit()
+    client, _ = as_role("manager")
+    page = client.get("/reports?start=1&start=1&start=2025&end=31&end=3&end=2025").get_data(as_text=True)
+    assert "1 January 2025 to 31 March 2025" in page
+    href = htmllib.unescape(re.search(r'href="(/reports/referrals-by-month\.csv\?[^"]+)"', page).group(1))
+    response = client.get(href)
+    assert response.status_code == 200
+    assert 'filename="rj-referrals-by-month-2025-01-01-2025-03-31.csv"' in response.headers["Content-Disposition"]
+    assert response.get_data(as_text=True).splitlines() == [
+        "Month,Referrals", "Jan 2025,0", "Feb 2025,0", "Mar 2025,<5", "Total,<5"]
+
+
+def test_a_facilitator_without_a_profile_is_told_to_ask_their_coordinator(as_role):
+    client, _ = as_role("facilitator")
+    response = client.get("/me/home")
+    assert response.status_code == 200
+    assert "profile has not been set up" in response.get_data(as_text=True)
