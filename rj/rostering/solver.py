@@ -222,8 +222,7 @@ def _pick_pair(usable: list[SFacilitator]) -> tuple[SFacilitator, SFacilitator] 
         return first, usable[1]
     partner = next((f for f in usable[1:] if f.experienced), None)
     if partner is None:
-        # The least-loaded is new: pair the least-loaded experienced one with the next least-loaded.
-        return None
+        return None  # no experienced person is free: no pair keeps the pairing rule
     return first, partner
 
 
