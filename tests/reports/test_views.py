@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from rj.core.time import now_utc
-from tests.reports.conftest import add_failed_message, make_facilitator, make_referred_case, populate
+from tests.reports.conftest import make_facilitator, make_referred_case, populate
 
 ROLES = ["coordinator", "manager", "facilitator", "admin"]
 ALLOWED = {
