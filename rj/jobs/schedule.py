@@ -35,6 +35,7 @@ JOBS: list[Job] = [
         {"day_of_week": "mon-fri", "hour": 8, "minute": 0}),
     Job("overdue_agreement_actions", "rj.notifications.jobs:overdue_agreement_actions", "cron",
         {"hour": 8, "minute": 15}),
+    Job("purge_expired_links", "rj.jobs.housekeeping:purge_expired_links", "cron", {"hour": 4, "minute": 10}),
 ]
 
 
