@@ -121,6 +121,14 @@ def _seed_meetings(ctx, rng, now, facilitator_ids, rooms_by_venue) -> None:
             day += timedelta(days=1)
         return None
 
+    # The demo facilitator sees a real roster: co-facilitator on a few cases with meetings to come.
+    from rj.facilitators.services import facilitator_for_user
+
+    demo_user = ctx.users.get("facilitator@rj.example")
+    demo = facilitator_for_user(demo_user) if demo_user is not None else None
+    demo_fid = demo.id if demo is not None and demo.id in facilitator_ids else None
+    demo_cases = 0
+
     today = to_local(now).date()
     meetings, held_ids_index = [], []
     new_status: dict = {}
@@ -129,6 +137,8 @@ def _seed_meetings(ctx, rng, now, facilitator_ids, rooms_by_venue) -> None:
         if not pids:
             continue
         lead, co = rng.sample(facilitator_ids, 2)
+        if demo_fid and demo_cases < 3 and c.status in future_states and demo_fid != lead:
+            co, demo_cases = demo_fid, demo_cases + 1
         past_day = today - timedelta(days=rng.randint(20, 80))
         future_day = today + timedelta(days=rng.randint(3, 30))
         together = len(pids) >= 2
