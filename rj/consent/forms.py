@@ -1,56 +1,20 @@
 """Forms for parties, consent, suitability and risk. Each error says how to fix it."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput, GovCheckboxInput, GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea,
+    GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, EmailField, Field, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 from rj.consent.models import (
     SENSITIVE_FLAGS, ConsentMethod, ConsentScope, ContactMethod, GivenBy, InformationHow, RiskStage,
     SuitabilityDecision,
 )
-from rj.core.forms import NoControlCharacters, UKPhone, VersionedForm, multiline_filter, strip_filter
-
-
-class DateInputField(Field):
-    """A GOV.UK date input (day, month, year) that says exactly what is wrong with a date."""
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, *, what: str = "The date", **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.what = what
-        self._problem = None
-
-    def _value(self):
-        return ""
-
-    def process_formdata(self, valuelist):
-        parts = [(v or "").strip() for v in list(valuelist or [])[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts
-        self.data = None
-        self._problem = None
-        if not any(parts):
-            return
-        day, month, year = parts
-        if not all(p.isdigit() for p in parts) or len(year) != 4:
-            self._problem = f"{self.what} must be a real date, like 27 3 2010"
-            return
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            self._problem = f"{self.what} must be a real date, like 27 3 2010"
-
-    def pre_validate(self, form):
-        if self._problem:
-            raise ValidationError(self._problem)
+from rj.core.forms import GovDateField, NoControlCharacters, UKPhone, VersionedForm, multiline_filter, strip_filter
 
 
 def _text(label: str, limit: int, *, required: str | None = None, **kwargs) -> StringField:
@@ -68,7 +32,7 @@ def _area(label: str, limit: int, *, required: str | None = None, **kwargs) -> T
 class PartyForm(VersionedForm):
     role = RadioField("Role in the case", widget=GovRadioInput(), validators=[InputRequired("Select the person's role")])
     name = _text("Full name", 120, required="Enter the person's full name")
-    date_of_birth = DateInputField("Date of birth (optional)", what="Date of birth",
+    date_of_birth = GovDateField("Date of birth (optional)", what="Date of birth", example="27 3 2010",
                                    description="For example, 27 3 2010. Leave blank if not known.")
     under_18 = BooleanField("This person is under 18", widget=GovCheckboxInput(), false_values=("", "false", "n"))
     guardian_for_id = SelectField("Parent or guardian of", widget=GovSelect(), coerce=str, validate_choice=False,

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from wtforms import Field, HiddenField
 from wtforms.validators import ValidationError
 
 # Control characters (including NUL, which PostgreSQL rejects) other than tab/newline.
@@ -57,3 +59,75 @@ class VersionedForm(FlaskForm):
     """A form that carries the record's version so a second, stale save is refused."""
 
     version = HiddenField()
+
+
+class GovDateField(Field):
+    """A GOV.UK date input (day, month, year boxes) whose errors say exactly how to fix the date.
+
+    Blank is None, or the `required` message when one is given. `what` names the date in
+    messages ("The date of birth must include a month"); it defaults to the label.
+    """
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, *, what: str | None = None, required: str | None = None,
+                 example: str = "27 3 2026", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.what = what or self.label.text
+        self.required_message = required
+        self.example = example
+        self._problem: str | None = None
+
+    def _value(self):
+        return ""
+
+    def process_formdata(self, valuelist):
+        parts = [(v or "").strip() for v in list(valuelist or [])[:3]]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
+        self.data = None
+        self._problem = None
+        day, month, year = parts
+        if not any(parts):
+            self._problem = self.required_message
+            return
+        missing = [name for name, v in (("day", day), ("month", month), ("year", year)) if not v]
+        if missing:
+            self._problem = f"{self.what} must include a {' and a '.join(missing)}"
+        elif not (day.isdigit() and month.isdigit() and year.isdigit()):
+            self._problem = f"{self.what} must be a real date, written in numbers, like {self.example}"
+        elif len(year) != 4:
+            self._problem = "Year must include 4 numbers"
+        else:
+            try:
+                self.data = date(int(year), int(month), int(day))
+            except ValueError:
+                self._problem = f"{self.what} must be a real date, like {self.example}"
+
+    def pre_validate(self, form):
+        if self._problem:
+            raise ValidationError(self._problem)
+
+
+class NotInFuture:
+    """Refuses a date after today in Stockport."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        from rj.core.time import local_today
+
+        if field.data and field.data > local_today():
+            raise ValidationError(self.message)
+
+
+class DateRequired:
+    """A date must be given (for a GovDateField without its own `required` message)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None and not field.errors:
+            raise ValidationError(self.message)

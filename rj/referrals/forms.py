@@ -1,19 +1,18 @@
 """The public referral form (one question group per page) and the triage forms."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount, GovCheckboxesInput, GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea,
+    GovCharacterCount, GovCheckboxesInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea,
     GovTextInput,
 )
-from wtforms import EmailField, Field, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from rj.cases.models import Scheme
-from rj.core.forms import NoControlCharacters, UKPhone, VersionedForm, multiline_filter, strip_filter
-from rj.core.time import local_today
+from rj.core.forms import (DateRequired, GovDateField, NoControlCharacters, NotInFuture, UKPhone, VersionedForm,
+                           multiline_filter, strip_filter)
 from rj.referrals.models import NO_RISK_FLAGS, RISK_FLAGS, Awareness, DeclineReason, PersonSide, ReferralCategory
 from rj.referrals.services import LIMITS
 
@@ -23,66 +22,6 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 def _length(field: str, label: str) -> Length:
     limit = LIMITS[field]
     return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
-
-
-class GovDateField(Field):
-    """A GOV.UK date input (day, month, year boxes) with the Design System's error messages."""
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, *, what: str = "The date", **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.what = what
-        self._problem: str | None = None
-
-    def _value(self):
-        return ""
-
-    def process_formdata(self, valuelist):
-        parts = [(v or "").strip() for v in list(valuelist or [])[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts
-        self.data = None
-        self._problem = None
-        day, month, year = parts
-        if not any(parts):
-            return
-        missing = [name for name, v in (("day", day), ("month", month), ("year", year)) if not v]
-        if missing:
-            self._problem = f"{self.what} must include a {' and a '.join(missing)}"
-            return
-        if not (day.isdigit() and month.isdigit() and year.isdigit()):
-            self._problem = f"{self.what} must be a real date, written in numbers"
-            return
-        if len(year) != 4:
-            self._problem = "Year must include 4 numbers"
-            return
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            self._problem = f"{self.what} must be a real date"
-
-    def pre_validate(self, form):
-        if self._problem:
-            raise ValidationError(self._problem)
-
-
-class NotInFuture:
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.data and field.data > local_today():
-            raise ValidationError(self.message)
-
-
-class DateRequired:
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.data is None and not field.errors:
-            raise ValidationError(self.message)
 
 
 # --- the public form ------------------------------------------------------------------------------
