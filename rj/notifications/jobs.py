@@ -173,42 +173,29 @@ def _item_field(item, *names):
 
 def expiring_training(now: datetime | None = None) -> dict:
     """Training, supervision and DBS checks expiring within 60, 30 and 7 days: the facilitator is
-    told at each threshold, and each coordinator gets one daily summary. Uses
-    rj.facilitators.services.expiring_items(now, within_days) when it exists."""
-    try:
-        from rj.facilitators.services import expiring_items
-    except ImportError:
-        return {"skipped": 1}
+    told once at each threshold, and each coordinator gets one daily summary. The items come from
+    the facilitators domain's compliance rules (rj.facilitators.queries.expiring_items)."""
+    from rj.facilitators.queries import expiring_items
     from rj.notifications.services import _render, coordinators, queue_email
 
     now = now or now_utc()
     today = local_today(now)
-    items = list(expiring_items(now, max(EXPIRY_THRESHOLDS)))
+    items = expiring_items(now, max(EXPIRY_THRESHOLDS))
     queued, summary = 0, {}
     for item in items:
-        expires = _item_field(item, "expires_on", "due_on", "expires_at")
-        facilitator = _item_field(item, "facilitator")
-        kind = str(_value(_item_field(item, "kind", "item_type")) or "item")
-        if expires is None or facilitator is None:
-            continue
-        expires_on = expires.date() if isinstance(expires, datetime) else expires
-        days_left = (expires_on - today).days
-        threshold = min((t for t in EXPIRY_THRESHOLDS if days_left <= t), default=None)
-        if threshold is None:
-            continue
-        summary[kind] = summary.get(kind, 0) + 1
-        label = str(_item_field(item, "label", "title") or kind.replace("_", " ").capitalize())
-        item_id = _item_field(item, "id", "item_id") or f"{kind}-{expires_on.isoformat()}"
-        text, html = _render("expiring", label=label, expires_on=expires_on, days_left=days_left)
-        if queue_email(recipient=facilitator.user.email, subject="Your training record needs renewing soon",
-                       text=text, html=html, kind="expiring",
-                       dedupe_key=f"expiring:{facilitator.id}:{kind}:{item_id}:{threshold}", now=now):
+        threshold = min(t for t in EXPIRY_THRESHOLDS if item.days_left <= t)
+        summary[item.label] = summary.get(item.label, 0) + 1
+        text, html = _render("expiring", label=item.label, expires_on=item.due, days_left=item.days_left)
+        # One message per item and threshold: the same due date crossing 30 days is told once.
+        key = f"expiring:{item.facilitator.id}:{item.item}:{item.due.isoformat()}:{threshold}"
+        if queue_email(recipient=item.facilitator.user.email, subject="Your training record needs renewing soon",
+                       text=text, html=html, kind="expiring", dedupe_key=key, now=now):
             queued += 1
     if summary:
         queued += _coordinator_digest("expiring_digest", today, now,
                                       subject="Facilitator training and checks expiring soon",
-                                      lines=[f"{n} {k.replace('_', ' ')} item(s) expire within 60 days"
-                                             for k, n in sorted(summary.items())],
+                                      lines=[f"{label}: {n} facilitator(s) within 60 days"
+                                             for label, n in sorted(summary.items())],
                                       queue_email=queue_email, render=_render, coordinators=coordinators)
     db.session.commit()
     return {"items": len(items), "queued": queued}

@@ -75,32 +75,41 @@ def test_triage_chaser_tells_each_coordinator_once_a_day_with_references_only(db
     assert case.reference in messages[0].text_body
 
 
-def test_expiring_training_uses_the_facilitators_domain_and_tells_at_60_30_and_7_days(
-        db, coordinator, make_facilitator, monkeypatch):
+def test_expiring_training_tells_the_facilitator_at_60_30_and_7_days_and_coordinators_daily(
+        db, coordinator, make_facilitator):
+    from rj.facilitators import services as fs
+    from rj.facilitators.models import CourseCategory, DbsLevel
+
     f = make_facilitator()
-    today = date(2026, 3, 16)
-    expiry = {"value": today + timedelta(days=45)}
+    today = date(2026, 3, 16)  # NOW's date in Stockport
+    course = fs.add_course(name="Safeguarding adults and children", provider="Stockport",
+                           category=CourseCategory.SAFEGUARDING, levels=[], validity_months=36,
+                           actor=coordinator, now=NOW)
+    fs.add_training_record(f, course=course, completed_on=today - timedelta(days=300),
+                           expires_on=today + timedelta(days=45), actor=coordinator, now=NOW)
+    fs.add_dbs_check(f, level=DbsLevel.ENHANCED, certificate_number="001234567890",
+                     issued_on=today - timedelta(days=400), update_service=False, actor=coordinator, now=NOW)
+    db.session.commit()
 
-    def expiring_items(now, within_days):
-        return [{"facilitator": f, "kind": "dbs", "id": 7, "expires_on": expiry["value"], "label": "DBS check"}]
-
-    fake = types.ModuleType("rj.facilitators.services")
-    fake.expiring_items = expiring_items
-    monkeypatch.setitem(sys.modules, "rj.facilitators.services", fake)
-
-    assert jobs.expiring_training(NOW)["queued"] == 2                  # the facilitator, and the coordinator
+    first = jobs.expiring_training(NOW)
+    assert first["queued"] == 2                                         # the facilitator, and the coordinator
     assert jobs.expiring_training(NOW + timedelta(hours=2))["queued"] == 0
-    expiry["value"] = today + timedelta(days=25)                        # crossed 30 days
-    jobs.expiring_training(NOW + timedelta(days=1))
     to_facilitator = outbox(kind="expiring")
-    assert len(to_facilitator) == 2 and "DBS check" in to_facilitator[-1].text_body
+    assert len(to_facilitator) == 1 and "Safeguarding" in to_facilitator[0].text_body
+    assert to_facilitator[0].recipient == f.user.email
+    assert "Safeguarding" not in to_facilitator[0].subject
+
+    jobs.expiring_training(NOW + timedelta(days=16))                    # now 29 days left: crossed 30
+    assert len(outbox(kind="expiring")) == 2
+    jobs.expiring_training(NOW + timedelta(days=17))                    # same threshold: not told again
+    assert len(outbox(kind="expiring")) == 2
+    assert len(outbox(kind="expiring_digest")) == 3                     # one summary a day
 
 
 def test_each_sweeper_tolerates_the_other_domain_being_absent(db, monkeypatch):
-    for name in ("rj.rostering.services", "rj.facilitators.services", "rj.agreements.services"):
+    for name in ("rj.rostering.services", "rj.agreements.services"):
         monkeypatch.setitem(sys.modules, name, None)                   # import raises ImportError
     assert jobs.release_expired_offers(NOW) == {"skipped": 1}
-    assert jobs.expiring_training(NOW) == {"skipped": 1}
     assert jobs.overdue_agreement_actions(NOW) == {"skipped": 1}
     monkeypatch.setitem(sys.modules, "rj.consent.services", None)
     assert jobs.triage_and_victims_code(NOW)["clocks"] == 0
