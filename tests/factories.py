@@ -10,7 +10,8 @@ from rj.extensions import db
 
 
 def make_case(*, scheme: Scheme = Scheme.SORTIT, level: int = 2, status: CaseStatus = CaseStatus.ACCEPTED,
-              referred_at: datetime | None = None, lead_coordinator=None, commit: bool = True) -> Case:
+              referred_at: datetime | None = None, lead_coordinator=None, commit: bool = True,
+              risk_assessed: bool = False) -> Case:
     case = Case(
         reference=f"RJ-2026-{secrets.token_hex(3).upper()[:5]}",
         status=status, scheme=scheme, level=level, referred_at=referred_at or now_utc(),
@@ -19,6 +20,14 @@ def make_case(*, scheme: Scheme = Scheme.SORTIT, level: int = 2, status: CaseSta
     if status not in (CaseStatus.REFERRED, CaseStatus.IN_TRIAGE):
         case.accepted_at = case.referred_at
     db.session.add(case)
+    if risk_assessed:
+        # Facilitators are allocated only to risk-assessed cases (rostering checks it).
+        from rj.consent.models import RiskAssessment, RiskItem, RiskStage
+
+        db.session.flush()
+        ra = RiskAssessment(case_id=case.id, stage=RiskStage.INITIAL, assessed_at=case.referred_at)
+        ra.items.append(RiskItem(party_id=None, risk="none identified", management="none needed"))
+        db.session.add(ra)
     if commit:
         db.session.commit()
     else:

@@ -208,8 +208,8 @@ def seed_demo(ctx) -> None:
                 status_updates.append((case.id, CaseStatus.READY_TO_MEET, None))
             elif outcome > 0.3:
                 status_updates.append((case.id, CaseStatus.PREPARATION, None))
-        if case.level == 3 or rng.random() < 0.3:
-            risk_plan.append((case, [pid for pid, r in parties if r["role"] is not PartyRole.SUPPORTER], recorder))
+        # Every accepted case is risk-assessed before facilitators are allocated to it.
+        risk_plan.append((case, [pid for pid, r in parties if r["role"] is not PartyRole.SUPPORTER], recorder))
 
     if consent_rows:
         _insert(ConsentRecord, consent_rows)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from rj.audit.services import record
 from rj.cases.models import Case
+from rj.consent.models import RiskAssessment
 from rj.core.errors import DomainError, NotAllowed, check_version
 from rj.core.time import from_local, local_today, now_utc, to_local
 from rj.extensions import db
@@ -111,6 +112,14 @@ def _check_case(case) -> None:
         raise DomainError("This case is closed: it needs no team")
     if case.level not in ROSTERED_LEVELS:
         raise DomainError("Only Level 2 and Level 3 cases are rostered (Level 1 has no conference)")
+    if db.session.scalar(select(RiskAssessment.id).where(RiskAssessment.case_id == case.id).limit(1)) is None:
+        raise DomainError("Record a risk assessment for this case (risks to each party and to facilitators) "
+                          "before facilitators are allocated")
+
+
+def _has_risk_assessment():
+    """Risks to facilitators are assessed before anyone is allocated to a case (issue 3 / rule 7)."""
+    return exists().where(RiskAssessment.case_id == Case.id)
 
 
 def _future_meetings(case, now: datetime):
@@ -531,7 +540,7 @@ def build_roster_input(start: date, end: date, *, now: datetime | None = None) -
     has_offer = exists().where(Offer.case_id == Case.id, Offer.status.in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]))
     cases = list(db.session.scalars(
         select(Case).where(Case.status.in_(Case.ACTIVE_STATUSES), Case.level.in_(ROSTERED_LEVELS), ~has_team,
-                           ~has_offer).order_by(Case.id)))
+                           ~has_offer, _has_risk_assessment()).order_by(Case.id)))
     case_ids = [c.id for c in cases]
     meetings = list(db.session.scalars(
         select(Meeting).where(Meeting.case_id.in_(case_ids or [0]), Meeting.status.in_(ACTIVE_MEETING_STATUSES),

@@ -76,7 +76,7 @@ def make_facilitator(db, coordinator, courses):
 
 @pytest.fixture
 def case(db):
-    return make_case(level=2)
+    return make_case(risk_assessed=True, level=2)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_seed_makes_valid_teams_and_offers_for_the_demo_facilitator_once(db, mak
     demo_user = make_user(Role.FACILITATOR, email="facilitator@rj.example")
     demo = make_facilitator(user=demo_user)
     others = [make_facilitator(experienced=i < 3) for i in range(5)]
-    cases = [make_case(level=2) for _ in range(30)]
+    cases = [make_case(risk_assessed=True, level=2) for _ in range(30)]
     ctx = SeedContext(rng=random.Random(1), now=NOW, cases=30,
                       users={"facilitator@rj.example": demo_user, "coordinator@rj.example": coordinator},
                       extra={"case_ids": [c.id for c in cases], "facilitator_ids": [demo.id] + [f.id for f in others]})

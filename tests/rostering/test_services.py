@@ -8,6 +8,7 @@ from sqlalchemy import event, func, select
 
 from rj.audit.models import AuditEvent
 from rj.core.errors import DomainError, NotAllowed
+from rj.core.time import to_local
 from rj.rostering import services as rs
 from rj.rostering.models import CaseTeam, Offer, OfferStatus, RosterRunStatus, TeamChange, TeamRole
 from tests.factories import make_case
@@ -40,6 +41,18 @@ def test_a_case_has_only_one_active_team(db, case, coordinator, make_facilitator
     rs.allocate_team(case, lead=a, co=b, actor=coordinator, now=NOW)
     with pytest.raises(DomainError, match="already has a team"):
         rs.allocate_team(case, lead=a, co=c, actor=coordinator, now=NOW)
+
+
+def test_facilitators_are_allocated_only_after_the_case_is_risk_assessed(db, coordinator, make_facilitator):
+    unassessed = make_case(level=2)
+    a, b = make_facilitator(experienced=True), make_facilitator()
+    with pytest.raises(DomainError, match="risk assessment"):
+        rs.allocate_team(unassessed, lead=a, co=b, actor=coordinator, now=NOW)
+    with pytest.raises(DomainError, match="risk assessment"):
+        rs.make_offer(a, unassessed, "lead", actor=coordinator, now=NOW)
+    start = to_local(NOW).date()
+    run = rs.auto_roster(start, start + timedelta(days=27), actor=coordinator, now=NOW, time_limit=2)
+    assert unassessed.id not in {item.case_id for item in run.items}
 
 
 def test_two_new_facilitators_are_refused_as_a_team(db, case, coordinator, make_facilitator):
@@ -111,7 +124,7 @@ def test_co_facilitator_for_a_new_lead_must_be_experienced(db, case, coordinator
 
 def test_suggestions_for_a_meeting_exclude_the_unavailable_and_the_double_booked(
         db, coordinator, make_facilitator, make_party, book):
-    case, other = make_case(level=2), make_case(level=2)
+    case, other = make_case(risk_assessed=True, level=2), make_case(risk_assessed=True, level=2)
     free = make_facilitator("Ann Free", experienced=True)
     away = make_facilitator("Bo Away", windows=False)
     busy = make_facilitator("Cy Busy", experienced=True)
@@ -126,7 +139,7 @@ def test_suggestions_for_a_meeting_exclude_the_unavailable_and_the_double_booked
 
 
 def test_monthly_maximum_excludes_with_the_count(db, coordinator, make_facilitator, make_party, book):
-    case, other = make_case(level=2), make_case(level=2)
+    case, other = make_case(risk_assessed=True, level=2), make_case(risk_assessed=True, level=2)
     full = make_facilitator("Ann Full", experienced=True, max_meetings=1)
     book(other, parties=[make_party(other)], lead=full, day=date(2027, 3, 9))
     _, excluded = rs.suggest_facilitators(case, now=NOW)
@@ -135,7 +148,7 @@ def test_monthly_maximum_excludes_with_the_count(db, coordinator, make_facilitat
 
 
 def test_level3_case_needs_level3_training(db, coordinator, make_facilitator):
-    case = make_case(level=3)
+    case = make_case(risk_assessed=True, level=3)
     l3 = make_facilitator(experienced=True, level3=True)
     l2 = make_facilitator(experienced=True)
     ranked, excluded = rs.suggest_facilitators(case, now=NOW)
@@ -154,7 +167,7 @@ def count_queries(db):
 
 
 def test_suggestions_run_a_fixed_number_of_queries(db, coordinator, make_facilitator, make_party, book):
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     first = make_facilitator(experienced=True)
     meeting = book(case, parties=[make_party(case)], lead=first)
     for _ in range(2):
@@ -259,7 +272,7 @@ def test_declined_offer_goes_to_the_next_suggestion(db, case, coordinator, make_
 
 def test_auto_roster_proposes_valid_teams_and_confirming_makes_offers(db, coordinator, make_facilitator, make_party,
                                                                        book):
-    cases = [make_case(level=2) for _ in range(3)]
+    cases = [make_case(risk_assessed=True, level=2) for _ in range(3)]
     facs = [make_facilitator(experienced=i < 3) for i in range(6)]
     lead = facs[0]
     for i, c in enumerate(cases):
@@ -279,7 +292,7 @@ def test_auto_roster_proposes_valid_teams_and_confirming_makes_offers(db, coordi
 
 
 def test_auto_roster_leaves_a_case_unfilled_when_only_new_people_are_free(db, coordinator, make_facilitator):
-    make_case(level=2)
+    make_case(risk_assessed=True, level=2)
     make_facilitator(), make_facilitator()
     run = rs.auto_roster(date(2027, 3, 1), date(2027, 3, 31), actor=coordinator, now=NOW, time_limit=2)
     (item,) = run.items
@@ -321,7 +334,7 @@ def test_auto_roster_never_proposes_someone_busy_or_unavailable_at_the_case_meet
         db, coordinator, make_facilitator, make_party, book):
     from rj.rostering.models import RosterProposal
 
-    case, other = make_case(level=2), make_case(level=2)
+    case, other = make_case(risk_assessed=True, level=2), make_case(risk_assessed=True, level=2)
     placeholder = make_facilitator("Zed Placeholder", experienced=True)
     busy = make_facilitator("Ann Busy", experienced=True)
     away = make_facilitator("Bo Away", experienced=True, windows=False)

@@ -38,7 +38,7 @@ def test_my_roster_is_for_facilitators_only(as_role, role):
 def test_roster_week_and_month_show_meetings_and_unfilled_places(as_role, role, db, make_facilitator, make_party,
                                                                  book):
     client, _ = as_role(role)
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     lead = make_facilitator("Ann Lead", experienced=True)
     book(case, parties=[make_party(case)], lead=lead, day=date(2027, 3, 9))
     db.session.commit()
@@ -59,7 +59,7 @@ def test_roster_view_runs_a_fixed_number_of_queries(as_role, db, make_facilitato
 
     def add(n, offset):
         for i in range(n):
-            c = make_case(level=2)
+            c = make_case(risk_assessed=True, level=2)
             book(c, parties=[make_party(c, f"Pat Person{offset + i}")], lead=lead, co=co,
                  day=date(2027, 3, 8 + (offset + i) % 5), start=f"{9 + 2 * ((offset + i) // 5):02d}:00", minutes=60)
         db.session.commit()
@@ -85,7 +85,7 @@ def test_roster_view_runs_a_fixed_number_of_queries(as_role, db, make_facilitato
 
 def test_case_team_page_shows_suggestions_and_exclusions(as_role, db, make_facilitator):
     client, _ = as_role("coordinator")
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     make_facilitator("Ann Able", experienced=True)
     make_facilitator("Bo Blocked", eligible=False)
     db.session.commit()
@@ -98,7 +98,7 @@ def test_case_team_page_shows_suggestions_and_exclusions(as_role, db, make_facil
 @pytest.mark.parametrize("role", ["facilitator", "admin"])
 def test_case_team_page_is_refused_to_other_roles(as_role, role, db):
     client, _ = as_role(role)
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     assert client.get(f"/cases/{case.id}/team").status_code == 403
 
 
@@ -109,7 +109,7 @@ def test_case_team_page_for_a_missing_case_is_404(as_role):
 
 def test_allocating_a_team_through_the_page(as_role, db, make_facilitator):
     client, _ = as_role("coordinator")
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     a, b = make_facilitator(experienced=True), make_facilitator()
     db.session.commit()
     response = client.post(f"/cases/{case.id}/team/allocate",
@@ -120,7 +120,7 @@ def test_allocating_a_team_through_the_page(as_role, db, make_facilitator):
 
 def test_allocating_two_new_facilitators_shows_the_reason_on_the_form(as_role, db, make_facilitator):
     client, _ = as_role("coordinator")
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     a, b = make_facilitator(), make_facilitator()
     db.session.commit()
     response = client.post(f"/cases/{case.id}/team/allocate",
@@ -132,7 +132,7 @@ def test_allocating_two_new_facilitators_shows_the_reason_on_the_form(as_role, d
 
 def test_replacing_through_the_page_needs_a_reason(as_role, db, make_facilitator):
     client, user = as_role("coordinator")
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     a, b, c = make_facilitator(experienced=True), make_facilitator(), make_facilitator()
     team = rs.allocate_team(case, lead=a, co=b, actor=user, now=NOW)
     db.session.commit()
@@ -148,7 +148,7 @@ def test_replacing_through_the_page_needs_a_reason(as_role, db, make_facilitator
 
 def test_offer_from_the_team_page(as_role, db, make_facilitator):
     client, _ = as_role("coordinator")
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     a = make_facilitator(experienced=True)
     db.session.commit()
     assert client.post(f"/cases/{case.id}/team/offer", data={"facilitator_id": a.id, "role": "lead"}).status_code == 302
@@ -161,7 +161,7 @@ def test_auto_roster_page_runs_reviews_and_confirms(as_role, db, make_facilitato
 
     client, _ = as_role("coordinator")
     monkeypatch.setattr(views, "local_today", lambda: date(2027, 3, 1))
-    make_case(level=2)
+    make_case(risk_assessed=True, level=2)
     make_facilitator(experienced=True), make_facilitator()
     db.session.commit()
     assert client.get("/roster/auto").status_code == 200
@@ -186,7 +186,7 @@ def test_my_roster_lists_only_my_meetings_with_minimal_party_details(login, make
     me = make_facilitator(user=me_user, experienced=True)
     partner = make_facilitator("Pat Partner")
     stranger = make_facilitator("Ray Stranger", experienced=True)
-    mine, theirs = make_case(level=2), make_case(level=2)
+    mine, theirs = make_case(risk_assessed=True, level=2), make_case(risk_assessed=True, level=2)
     party = make_party(mine, "Jordan Example")
     party.address_line, party.phone, party.wheelchair_access = "12 Secret Road", "07700 900123", True
     book(mine, parties=[party], lead=me, co=partner, day=date(2027, 3, 9))
@@ -201,7 +201,7 @@ def test_my_roster_lists_only_my_meetings_with_minimal_party_details(login, make
 
 
 def test_facilitator_accepts_their_own_offer_and_cannot_touch_others(login, make_user, db, make_facilitator, client):
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     me_user = make_user(Role.FACILITATOR)
     me = make_facilitator(user=me_user, experienced=True)
     other = make_facilitator(experienced=True)
@@ -224,7 +224,7 @@ def test_facilitator_accepts_their_own_offer_and_cannot_touch_others(login, make
 
 def test_rostered_facilitator_sees_the_case_and_an_unrostered_one_gets_404(login, make_user, db, make_facilitator,
                                                                              client):
-    case = make_case(level=2)
+    case = make_case(risk_assessed=True, level=2)
     on_user, off_user = make_user(Role.FACILITATOR), make_user(Role.FACILITATOR)
     on = make_facilitator(user=on_user, experienced=True)
     make_facilitator(user=off_user, experienced=True)
@@ -250,7 +250,7 @@ def test_roster_with_a_bad_start_date_says_how_to_fix_it(as_role):
 def test_team_page_for_a_meeting_ranks_for_its_time_and_refuses_another_cases_meeting(
         as_role, db, make_facilitator, make_party, book):
     client, _ = as_role("coordinator")
-    case, other = make_case(level=2), make_case(level=2)
+    case, other = make_case(risk_assessed=True, level=2), make_case(risk_assessed=True, level=2)
     lead = make_facilitator("Ann Lead", experienced=True)
     make_facilitator("Bo Away", windows=False)
     meeting = book(case, parties=[make_party(case)], lead=lead, day=date(2027, 3, 9))
