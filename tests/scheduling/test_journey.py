@@ -123,3 +123,32 @@ def test_a_referral_goes_all_the_way_to_a_closed_case_with_invites_and_an_audit_
     actions = [e.action for e in case_timeline(case.id)]
     for expected in ("referral.submitted", "case.accepted", "meeting.booked", "case.closed"):
         assert any(a == expected or a.startswith(expected.split(".")[0]) for a in actions), expected
+
+
+def test_closing_a_case_cancels_its_future_meetings_and_stands_the_team_down(db, coordinator, make_facilitator,
+                                                                             make_party):
+    from rj.cases.services import close_case
+    from rj.notifications.models import OutboxMessage
+    from rj.rostering import services as rostering
+    from rj.scheduling import services as scheduling
+    from rj.scheduling.models import MeetingStatus
+    from tests.factories import make_case
+
+    case = make_case(level=2, risk_assessed=True)
+    party = make_party(case)
+    lead = make_facilitator("Vicky Moss")
+    lead.experienced = True
+    rostering.allocate_team(case, lead=lead, co=make_facilitator("Sam Newman"), actor=coordinator, now=NOW)
+    start = at(date(2027, 3, 23), "18:00")
+    meeting = scheduling.book_meeting(case, kind=MeetingKind.PREPARATION, starts_at=start,
+                                      ends_at=start + timedelta(minutes=60), mode=MeetingMode.PHONE,
+                                      parties=[party], actor=coordinator, confirm_warnings=True, now=NOW)
+    db.session.commit()
+
+    close_case(case, reason=CloseReason.NO_CONTACT, actor=coordinator, now=NOW + timedelta(days=1))
+    db.session.commit()
+
+    assert meeting.status is MeetingStatus.CANCELLED
+    assert rostering.current_team(case) is None
+    cancels = db.session.scalars(select(OutboxMessage).where(OutboxMessage.ics_method == "CANCEL")).all()
+    assert {m.recipient for m in cancels} >= {lead.user.email}
