@@ -34,6 +34,7 @@ browser:
 	  else echo "chromium is not installed: sudo apt-get install chromium chromium-driver"; fi; }
 
 run: setup
+	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) demo-logins
