@@ -51,8 +51,10 @@ test: setup browser
 test-postgres: setup browser
 	RJ_TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (not timed tests): the monthly roster solver, and every dashboard and report on 10,000 cases.
 bench: setup
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.roster_bench
+	$(BIN)/python -m bench.pages_bench --cases 10000
 
 clean:
 	rm -rf $(VENV) node_modules static/govuk instance .pytest_cache
