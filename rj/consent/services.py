@@ -622,7 +622,35 @@ def check_meeting_gate(case: Case, parties, *, kind: str, now: datetime | None =
             elif ra.signed_off_at is None:
                 reasons.append("This is a Level 3 case: a manager must sign off the latest risk assessment "
                                "before any face-to-face meeting")
+        reason = _risk_review_after_preparation(case)
+        if reason:
+            reasons.append(reason)
     return GateResult(allowed=not reasons, reasons=reasons)
+
+
+def _risk_review_after_preparation(case: Case) -> str | None:
+    """Risk is assessed again after the preparation meetings: once any preparation meeting has been
+    held, the parties meet only after a risk assessment at the 'after preparation' stage recorded
+    since the last of them."""
+    from sqlalchemy import func
+
+    from rj.scheduling.models import Meeting, MeetingKind, MeetingStatus
+
+    last_prep = db.session.scalar(select(func.max(Meeting.ends_at)).where(
+        Meeting.case_id == case.id, Meeting.kind == MeetingKind.PREPARATION, Meeting.status == MeetingStatus.HELD))
+    if last_prep is None:
+        return None
+    if last_prep.tzinfo is None:  # SQLite's max() returns the stored naive UTC value
+        from rj.core.time import UTC
+
+        last_prep = last_prep.replace(tzinfo=UTC)
+    reviewed = db.session.scalar(select(RiskAssessment.id).where(
+        RiskAssessment.case_id == case.id, RiskAssessment.stage == RiskStage.AFTER_PREPARATION,
+        RiskAssessment.assessed_at >= last_prep).limit(1))
+    if reviewed is None:
+        return ("The risk assessment must be reviewed after the preparation meetings "
+                "(record one at the 'after preparation' stage) before the parties meet")
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -152,3 +152,32 @@ def test_closing_a_case_cancels_its_future_meetings_and_stands_the_team_down(db,
     assert rostering.current_team(case) is None
     cancels = db.session.scalars(select(OutboxMessage).where(OutboxMessage.ics_method == "CANCEL")).all()
     assert {m.recipient for m in cancels} >= {lead.user.email}
+
+
+def test_after_preparation_meetings_the_parties_meet_only_once_risk_is_reviewed(db, coordinator, make_party,
+                                                                               make_facilitator):
+    from rj.consent import services as consent
+    from rj.consent.models import RiskStage
+    from rj.scheduling import services as scheduling
+    from tests.factories import make_case
+
+    case = make_case(level=2, risk_assessed=True)
+    a, b = make_party(case, "Jordan Example"), make_party(case, "Casey Example")
+    assert consent.check_meeting_gate(case, [a, b], kind="restorative", now=NOW).allowed
+
+    start = at(date(2027, 3, 9), "18:00")
+    prep = scheduling.book_meeting(case, kind=MeetingKind.PREPARATION, starts_at=start,
+                                   ends_at=start + timedelta(minutes=60), mode=MeetingMode.PHONE, parties=[a],
+                                   lead=make_facilitator("Vicky Moss"), co=make_facilitator("Sam Newman"),
+                                   actor=coordinator, confirm_warnings=True, now=start - timedelta(days=3))
+    scheduling.mark_meeting_held(prep, actor=coordinator, now=start + timedelta(hours=2))
+    gate = consent.check_meeting_gate(case, [a, b], kind="restorative", now=NOW)
+    assert not gate.allowed
+    assert any("after the preparation meetings" in r for r in gate.reasons)
+    assert consent.check_meeting_gate(case, [a], kind="preparation", now=NOW).allowed  # only meeting together waits
+
+    consent.record_risk_assessment(case, stage=RiskStage.AFTER_PREPARATION, items=[
+        {"party_id": p.id, "risk": "none identified", "management": "none needed"} for p in (a, b)
+    ] + [{"party_id": None, "risk": "none identified", "management": "none needed"}],
+        actor=coordinator, now=start + timedelta(days=1))
+    assert consent.check_meeting_gate(case, [a, b], kind="restorative", now=NOW).allowed
