@@ -29,6 +29,7 @@ DEFAULTS: dict = {
     "RATELIMIT_REFERRAL": "10 per hour",
     "RATELIMIT_LOGIN": "20 per 10 minutes",
     "RATELIMIT_REFERRAL_STATUS": "5 per 15 minutes",
+    "RATELIMIT_PUBLIC_LINKS": "60 per 10 minutes",  # pages opened from emailed links (find a time)
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "SET_PASSWORD_TOKEN_HOURS": 72,

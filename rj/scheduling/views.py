@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,7 +12,7 @@ from rj.cases.models import Case
 from rj.core.errors import DomainError
 from rj.core.permissions import Perm, has_perm, public, require
 from rj.core.time import LocalTimeError, from_local, to_local
-from rj.extensions import db
+from rj.extensions import db, limiter
 from rj.scheduling import forms as f
 from rj.scheduling import services
 from rj.scheduling.models import (
@@ -550,8 +550,13 @@ def poll_renew_link(case_id: int, poll_id: int, response_id: int):
                            rows=[(who, services.poll_link_url(token))])
 
 
+def _public_link_limit():
+    return current_app.config["RATELIMIT_PUBLIC_LINKS"]
+
+
 @bp.route("/times/<token>", methods=["GET", "POST"])
 @public
+@limiter.limit(_public_link_limit)
 def poll_answer(token: str):
     response = services.slot_response_for_token(token)
     if response is None:

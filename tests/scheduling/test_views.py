@@ -290,3 +290,9 @@ def test_find_a_time_end_to_end(client, as_role, setup, db, app):
 def test_find_a_time_is_for_coordinators_only(client, as_role, setup):
     c, _ = as_role("facilitator")
     assert c.get(f"/cases/{setup['case'].id}/find-a-time/new").status_code == 403
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC_LINKS="3 per minute")
+def test_the_public_find_a_time_page_is_rate_limited_per_client(client):
+    codes = [client.get("/times/not-a-real-token-but-long-enough").status_code for _ in range(5)]
+    assert codes[:3] == [404, 404, 404] and codes[-1] == 429
