@@ -17,6 +17,7 @@ from rj.agreements.models import (
 )
 from rj.cases.models import Case, Scheme
 from rj.core.errors import DomainError
+from rj.core.forms import show_domain_error
 from rj.core.permissions import Perm, public, require
 from rj.extensions import db, limiter
 
@@ -24,18 +25,6 @@ bp = Blueprint("agreements", __name__)
 
 # Outcome pages are open to coordinators and to facilitators for the meetings they were on.
 OUTCOME_PERMS = (Perm.OUTCOMES_RECORD, Perm.CASES_ROSTERED)
-
-
-def _apply_error(form, exc: DomainError, default: str | None = None, mapping: dict | None = None) -> list[str]:
-    """Put a service's message on the field it belongs to; return it for the summary otherwise."""
-    name = (mapping or {}).get(exc.field, exc.field) or default
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        if not isinstance(field.errors, list):
-            field.errors = list(field.errors)
-        field.errors.append(exc.message)
-        return []
-    return [exc.message]
 
 
 # --- loading objects through their parents -------------------------------------------------------
@@ -115,7 +104,7 @@ def record_outcome(meeting_id: int):
                 version=form.version.data if outcome is not None else None)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("The meeting outcome has been saved", "success")
@@ -167,7 +156,7 @@ def item_new(agreement_id: int):
                               check_method=form.check_method.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc, "description")
+            extra = show_domain_error(form, exc, "description")
         else:
             db.session.commit()
             flash("The action has been added to the agreement", "success")
@@ -227,7 +216,7 @@ def _versioned_item_action(agreement_id, item_id, form_cls, template, action, su
             action(item, form)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(success, "success")
@@ -270,7 +259,7 @@ def agreement_not_kept(agreement_id: int):
                                                version=form.version.data)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("The agreement has been recorded as not kept", "success")
@@ -355,7 +344,7 @@ def follow_up_new(case_id: int):
                                     actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("The follow-up contact has been booked", "success")
@@ -408,7 +397,7 @@ def message_new(case_id: int):
                 delivered_on=form.delivered_on.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("The letter or message has been recorded", "success")
@@ -434,7 +423,7 @@ def message_delivered(case_id: int, message_id: int):
                                             version=form.version.data)
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("Recorded as delivered", "success")
@@ -461,7 +450,7 @@ def feedback_new(case_id: int):
                                                         party_ids=form.party_ids.data or [])
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             # Shown once, to copy into a text or letter: the database keeps only a hash.
@@ -494,7 +483,7 @@ def feedback_form(token: str):
             return render_template("agreements/feedback_closed.html", state=exc.state, public_page=True), 410
         except DomainError as exc:
             db.session.rollback()
-            extra = _apply_error(form, exc)
+            extra = show_domain_error(form, exc)
         else:
             db.session.commit()
             return render_template("agreements/feedback_thanks.html", public_page=True)
@@ -528,7 +517,7 @@ def level1_new():
             db.session.rollback()
             mapping = {"parties": "party1_name",
                        "standards": "harmed_consulted" if not form.harmed_consulted.data else "responsible_admitted"}
-            extra = _apply_error(form, exc, mapping=mapping)
+            extra = show_domain_error(form, exc, mapping=mapping)
         else:
             db.session.commit()
             flash(f"Level 1 resolution recorded as {rec.case.reference}", "success")

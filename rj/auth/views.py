@@ -10,6 +10,7 @@ from rj.auth.forms import ChangePasswordForm, ConfirmForm, LoginForm, NewUserFor
 from rj.auth.login import safe_next
 from rj.auth.models import User
 from rj.core.errors import DomainError
+from rj.core.forms import show_domain_error
 from rj.core.permissions import Perm, Role, public, require, require_login
 from rj.extensions import db, limiter
 
@@ -77,7 +78,7 @@ def change_password():
         try:
             token = services.change_password(user, current=form.current_password.data, new=form.password.data)
         except DomainError as exc:
-            getattr(form, exc.field or "password").errors.append(exc.message)
+            show_domain_error(form, exc, "password")
         else:
             db.session.commit()
             login_user(user)  # the new session token replaces the old one
@@ -127,7 +128,7 @@ def user_new():
                                                  hours=current_app.config["SET_PASSWORD_TOKEN_HOURS"])
             notify_invitation(user, token)
         except DomainError as exc:
-            getattr(form, exc.field or "email").errors.append(exc.message)
+            show_domain_error(form, exc, "email")
         else:
             db.session.commit()
             session["_invite_link"] = url_for("auth.set_password", token=token, _external=True)

@@ -14,6 +14,7 @@ from rj.consent.forms import (
 )
 from rj.consent.models import ConsentScope, GivenBy, Party, PartyRole, RiskAssessment, role_label
 from rj.core.errors import DomainError
+from rj.core.forms import show_domain_error
 from rj.core.permissions import Perm, public, require
 from rj.extensions import db
 
@@ -33,13 +34,6 @@ def load_party(case: Case, party_id: int) -> Party:
     if party is None:
         abort(404)
     return party
-
-
-def _show_error(form, exc: DomainError, default: str):
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        field = getattr(form, default)
-    field.errors = list(field.errors or []) + [exc.message]
 
 
 def _case_url(case: Case, anchor: str | None = None) -> str:
@@ -69,7 +63,7 @@ def party_new(case_id: int):
         try:
             services.add_party(case, actor=current_user, **form.data_for_service())
         except DomainError as exc:
-            _show_error(form, exc, "name")
+            show_domain_error(form, exc, "name")
         else:
             db.session.commit()
             flash("Person added to the case", "success")
@@ -88,7 +82,7 @@ def party_edit(case_id: int, party_id: int):
             services.update_party(party, form.data_for_service(), version=form.version.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            _show_error(form, exc, "name")
+            show_domain_error(form, exc, "name")
             party = load_party(case, party_id)
             form.version.data = party.version
         else:
@@ -139,7 +133,7 @@ def information(case_id: int, party_id: int):
             services.record_information(party, how=form.how.data, leaflet=form.leaflet.data or None,
                                         given_by=form.given_by.data, actor=current_user)
         except DomainError as exc:
-            _show_error(form, exc, "how")
+            show_domain_error(form, exc, "how")
         else:
             db.session.commit()
             flash("Information given is recorded", "success")
@@ -159,7 +153,7 @@ def record_consent(case_id: int, party_id: int):
                                     given_by=form.given_by.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            _show_error(form, exc, "scopes")
+            show_domain_error(form, exc, "scopes")
         else:
             db.session.commit()
             flash("Answer recorded", "success")
@@ -180,7 +174,7 @@ def withdraw(case_id: int, party_id: int):
             services.withdraw_consent(party, method=form.method.data, given_by=form.given_by.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            _show_error(form, exc, "method")
+            show_domain_error(form, exc, "method")
         else:
             db.session.commit()
             flash("Withdrawal recorded. The case is paused and their future meetings are cancelled.", "success")
@@ -224,7 +218,7 @@ def consent_link(token: str):
             services.answer_consent_link(token, agree=form.agree.data == "yes", scopes=form.scopes.data or [])
         except DomainError as exc:
             db.session.rollback()
-            _show_error(form, exc, "scopes")
+            show_domain_error(form, exc, "scopes")
         else:
             db.session.commit()
             return render_template("consent/link_done.html", public_page=True, agreed=form.agree.data == "yes")
@@ -243,7 +237,7 @@ def suitability(case_id: int):
             services.record_suitability(case, flags=form.flags.data or [], under_18s=form.under_18s.data,
                                         decision=form.decision.data, reasons=form.reasons.data, actor=current_user)
         except DomainError as exc:
-            _show_error(form, exc, "reasons")
+            show_domain_error(form, exc, "reasons")
         else:
             db.session.commit()
             flash("Suitability screening saved", "success")
@@ -268,7 +262,7 @@ def risk_new(case_id: int):
         try:
             services.record_risk_assessment(case, stage=form.stage.data, items=items, actor=current_user)
         except DomainError as exc:
-            _show_error(form, exc, "stage")
+            show_domain_error(form, exc, "stage")
         else:
             db.session.commit()
             flash("Risk assessment saved" + (": a manager must sign it off" if case.level == 3 else ""), "success")

@@ -131,3 +131,16 @@ class DateRequired:
     def __call__(self, form, field):
         if field.data is None and not field.errors:
             raise ValidationError(self.message)
+
+
+def show_domain_error(form, exc, default: str | None = None, mapping: dict | None = None) -> list[str]:
+    """Put a service's DomainError on the form field it names (through `mapping` if the service's
+    name differs from the form's), or on `default`, so the page shows it beside what was typed.
+    When the form has no such field, return the reasons for the error summary instead."""
+    names = [(mapping or {}).get(exc.field, exc.field) if exc.field else None, default]
+    for name in names:
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [exc.message]
+            return []
+    return list(exc.reasons)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from rj.core.errors import ConcurrentEdit, DomainError
+from rj.core.forms import show_domain_error
 from rj.core.permissions import Perm, has_perm, require
 from rj.core.time import local_today
 from rj.extensions import db
@@ -22,12 +23,6 @@ from rj.facilitators.models import (
 )
 
 bp = Blueprint("facilitators", __name__)
-
-
-def _form_error(form, exc: DomainError, default: str) -> None:
-    """Put a service's message on the field it names (or the default one), so nothing typed is lost."""
-    target = getattr(form, exc.field or default, None) or getattr(form, default)
-    target.errors = list(target.errors) + [exc.message]
 
 
 def _load(facilitator_id: int) -> Facilitator:
@@ -78,7 +73,7 @@ def facilitator_new():
                 actor=current_user,
             )
         except DomainError as exc:
-            _form_error(form, exc, "email")
+            show_domain_error(form, exc, "email")
         else:
             db.session.commit()
             session["_invite_link"] = url_for("auth.set_password", token=token, _external=True)
@@ -151,7 +146,7 @@ def facilitator_edit(facilitator_id: int):
         except ConcurrentEdit as exc:
             return _stale(form, exc, "facilitators/profile_form.html", facilitator=facilitator, own=False)
         except DomainError as exc:
-            _form_error(form, exc, "name")
+            show_domain_error(form, exc, "name")
         else:
             db.session.commit()
             flash("Profile saved", "success")
@@ -177,7 +172,7 @@ def _add_conflict(facilitator: Facilitator, back: str):
             services.add_conflict(facilitator, kind=ConflictKind(form.kind.data), value=form.value.data,
                                   private_note=form.private_note.data, actor=current_user)
         except DomainError as exc:
-            _form_error(form, exc, "value")
+            show_domain_error(form, exc, "value")
         else:
             db.session.commit()
             flash("Conflict of interest declared", "success")
@@ -314,7 +309,7 @@ def record_new(facilitator_id: int, kind: str):
         try:
             spec.add(facilitator, form=form, actor=current_user)
         except DomainError as exc:
-            _form_error(form, exc, spec.first_field)
+            show_domain_error(form, exc, spec.first_field)
         else:
             db.session.commit()
             flash(f"{spec.title.capitalize()} added", "success")
@@ -338,7 +333,7 @@ def record_edit(facilitator_id: int, kind: str, record_id: int):
             return _stale(form, exc, "facilitators/record_form.html", obj=obj, facilitator=facilitator,
                           spec=spec, back=back, editing=True)
         except DomainError as exc:
-            _form_error(form, exc, spec.first_field)
+            show_domain_error(form, exc, spec.first_field)
         else:
             db.session.commit()
             flash(f"{spec.title.capitalize()} saved", "success")
@@ -386,7 +381,7 @@ def course_new():
         try:
             services.add_course(actor=current_user, **_course_kw(form))
         except DomainError as exc:
-            _form_error(form, exc, "name")
+            show_domain_error(form, exc, "name")
         else:
             db.session.commit()
             flash("Course added to the catalogue", "success")
@@ -408,7 +403,7 @@ def course_edit(course_id: int):
         except ConcurrentEdit as exc:
             return _stale(form, exc, "facilitators/course_form.html", obj=course, course=course)
         except DomainError as exc:
-            _form_error(form, exc, "name")
+            show_domain_error(form, exc, "name")
         else:
             db.session.commit()
             flash("Course saved", "success")
@@ -459,7 +454,7 @@ def my_details():
         except ConcurrentEdit as exc:
             return _stale(form, exc, "facilitators/profile_form.html", facilitator=facilitator, own=True)
         except DomainError as exc:
-            _form_error(form, exc, "phone")
+            show_domain_error(form, exc, "phone")
         else:
             db.session.commit()
             flash("Your details have been saved", "success")
@@ -477,7 +472,7 @@ def my_cpd_new():
         try:
             services.add_cpd_entry(facilitator, actor=current_user, **_cpd_kw(form))
         except DomainError as exc:
-            _form_error(form, exc, "activity")
+            show_domain_error(form, exc, "activity")
         else:
             db.session.commit()
             flash("CPD entry logged", "success")
@@ -503,7 +498,7 @@ def my_cpd_edit(entry_id: int):
             return _stale(form, exc, "facilitators/record_form.html", obj=entry, facilitator=facilitator,
                           spec=KINDS["cpd"], back=back, editing=True, own=True)
         except DomainError as exc:
-            _form_error(form, exc, "activity")
+            show_domain_error(form, exc, "activity")
         else:
             db.session.commit()
             flash("CPD entry saved", "success")

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_login import current_user
 
 from rj.core.errors import DomainError
+from rj.core.forms import show_domain_error
 from rj.core.permissions import Perm, public, require
 from rj.core.time import local_today
 from rj.extensions import db, limiter
@@ -84,7 +85,7 @@ def _period_from_args() -> tuple[PeriodForm, services.Period | None]:
     try:
         period = services.check_period(form.start.data, form.end.data)
     except DomainError as exc:
-        getattr(form, exc.field or "start").errors.append(exc.message)
+        show_domain_error(form, exc, "start")
         return form, None
     return form, period
 

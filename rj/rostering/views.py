@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from rj.cases.models import Case
 from rj.core.errors import DomainError
+from rj.core.forms import show_domain_error
 from rj.core.permissions import Perm, require
 from rj.core.time import from_local, local_today, now_utc, to_local
 from rj.extensions import db
@@ -147,7 +148,7 @@ def allocate_team(case_id: int):
                                    co=_facilitator_or_error(form.co_facilitator_id.data), actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            getattr(form, exc.field or "lead_facilitator_id").errors.append(exc.message)
+            show_domain_error(form, exc, "lead_facilitator_id")
         else:
             db.session.commit()
             flash("Team allocated. Their future meetings on this case are theirs too.", "success")
@@ -169,7 +170,7 @@ def replace_member(case_id: int):
                                          version=form.version.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            getattr(form, exc.field or "facilitator_id", form.facilitator_id).errors.append(exc.message)
+            show_domain_error(form, exc, "facilitator_id")
         else:
             db.session.commit()
             flash("Facilitator replaced. The change and its reason are in the team's history.", "success")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from rj.cases.models import Case
 from rj.core.errors import DomainError
 from rj.core.permissions import Perm, has_perm, public, require
+from rj.core.forms import show_domain_error
 from rj.core.time import LocalTimeError, from_local, to_local
 from rj.extensions import db, limiter
 from rj.scheduling import forms as f
@@ -21,17 +22,6 @@ from rj.scheduling.models import (
 )
 
 bp = Blueprint("scheduling", __name__)
-
-
-def _show_error(form, exc: DomainError, fallback_field: str | None = None) -> list[str]:
-    """Put a domain error on its field if it names one; otherwise return the reasons for the summary."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        if isinstance(field.errors, tuple):
-            field.errors = list(field.errors)
-        field.errors.append(exc.message)
-        return []
-    return list(exc.reasons)
 
 
 # --------------------------------------------------------------------------- venues
@@ -66,7 +56,7 @@ def venue_new():
             venue = services.create_venue(actor=current_user, **_venue_data(form))
         except DomainError as exc:
             db.session.rollback()
-            errors = _show_error(form, exc)
+            errors = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("Venue added. Now add its rooms.", "success")
@@ -94,7 +84,7 @@ def venue_edit(venue_id: int):
             services.update_venue(venue, actor=current_user, version=form.version.data, **_venue_data(form))
         except DomainError as exc:
             db.session.rollback()
-            errors = _show_error(form, exc)
+            errors = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("Venue saved", "success")
@@ -119,7 +109,7 @@ def room_new(venue_id: int):
             services.create_room(venue, actor=current_user, **_room_data(form))
         except DomainError as exc:
             db.session.rollback()
-            errors = _show_error(form, exc)
+            errors = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("Room added", "success")
@@ -142,7 +132,7 @@ def room_edit(venue_id: int, room_id: int):
             services.update_room(room, actor=current_user, version=form.version.data, **_room_data(form))
         except DomainError as exc:
             db.session.rollback()
-            errors = _show_error(form, exc)
+            errors = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("Room saved", "success")
@@ -196,7 +186,7 @@ def _availability_page(facilitator, *, own: bool):
     except DomainError as exc:
         db.session.rollback()
         form = window_form if action == "window" else exception_form
-        errors = _show_error(form, exc)
+        errors = show_domain_error(form, exc)
     windows = db.session.scalars(select(AvailabilityWindow).where(AvailabilityWindow.facilitator_id == facilitator.id)
                                  .order_by(AvailabilityWindow.weekday, AvailabilityWindow.start_time)).all()
     exceptions = db.session.scalars(select(AvailabilityException).where(
@@ -428,7 +418,7 @@ def meeting_outcome(case_id: int, meeting_id: int):
                                                        absent_party_ids=parties, absent_facilitator_ids=facs)
         except DomainError as exc:
             db.session.rollback()
-            errors = _show_error(form, exc)
+            errors = show_domain_error(form, exc)
         else:
             db.session.commit()
             flash("Saved", "success")
