@@ -18,7 +18,7 @@ def test_a_domain_error_goes_on_the_field_it_names(app):
     with app.test_request_context():
         form = _Form()
         assert show_domain_error(form, DomainError("Enter a shorter name", field="name"), "note") == []
-        assert form.name.errors == ["Enter a shorter name"] and form.note.errors == []
+        assert form.name.errors == ["Enter a shorter name"] and not form.note.errors
 
 
 def test_an_unknown_field_falls_back_to_the_default_then_to_the_summary(app):
