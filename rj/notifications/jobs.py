@@ -163,14 +163,6 @@ def release_expired_offers(now: datetime | None = None) -> dict:
 EXPIRY_THRESHOLDS = (60, 30, 7)
 
 
-def _item_field(item, *names):
-    for name in names:
-        value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-        if value is not None:
-            return value
-    return None
-
-
 def expiring_training(now: datetime | None = None) -> dict:
     """Training, supervision and DBS checks expiring within 60, 30 and 7 days: the facilitator is
     told once at each threshold, and each coordinator gets one daily summary. The items come from
@@ -236,8 +228,7 @@ def triage_and_victims_code(now: datetime | None = None) -> dict:
             CaseStatus.REFERRED, CaseStatus.IN_TRIAGE)))).all()
         clocks = [c for c in victims_code_clocks(open_cases, today=today) if _clock_due_soon(c, today)]
         if clocks:
-            refs = sorted({str(_item_field(c, "reference", "case_reference")
-                             or getattr(_item_field(c, "case"), "reference", "") or "") for c in clocks} - {""})
+            refs = sorted({c.case.reference for c in clocks})
             lines.append(f"{len(clocks)} Victims' Code deadline(s) within 2 working days"
                          + (": " + ", ".join(refs[:20]) if refs else ""))
     queued = 0
@@ -249,15 +240,10 @@ def triage_and_victims_code(now: datetime | None = None) -> dict:
 
 
 def _clock_due_soon(clock, today) -> bool:
+    """A Victims' Code clock (rj.consent.services.ClockItem) not yet met and due within 2 working days."""
     from rj.core.time import add_working_days
 
-    if _item_field(clock, "done_at", "met", "stopped_at") or _item_field(clock, "status") == "done":
-        return False
-    due = _item_field(clock, "due_on", "due", "deadline", "due_at")
-    if due is None:
-        return True
-    due = due.date() if isinstance(due, datetime) else due
-    return due <= add_working_days(today, 2)
+    return clock.status != "done" and clock.due <= add_working_days(today, 2)
 
 
 def overdue_agreement_actions(now: datetime | None = None) -> dict:
@@ -274,12 +260,7 @@ def overdue_agreement_actions(now: datetime | None = None) -> dict:
     items = list(overdue_items(now))
     queued = 0
     if items:
-        refs = []
-        for item in items:
-            case = _item_field(item, "case") or getattr(getattr(item, "agreement", None), "case", None)
-            ref = _item_field(item, "reference", "case_reference") or getattr(case, "reference", None)
-            if ref and ref not in refs:
-                refs.append(ref)
+        refs = list(dict.fromkeys(item.agreement.case.reference for item in items))
         lines = [f"{len(items)} agreed action(s) are overdue" + (": " + ", ".join(refs[:20]) if refs else "")]
         queued = _coordinator_digest("overdue_digest", today, now, subject="Agreed actions overdue", lines=lines,
                                      queue_email=queue_email, render=_render, coordinators=coordinators)

@@ -118,7 +118,9 @@ def test_each_sweeper_tolerates_the_other_domain_being_absent(db, monkeypatch):
 def test_overdue_agreement_actions_are_summarised_for_coordinators(db, coordinator, monkeypatch):
     case = make_case()
     fake = types.ModuleType("rj.agreements.services")
-    fake.overdue_items = lambda now: [types.SimpleNamespace(case=case, id=1), types.SimpleNamespace(case=case, id=2)]
+    agreement = types.SimpleNamespace(case=case)
+    fake.overdue_items = lambda now: [types.SimpleNamespace(agreement=agreement, id=1),
+                                      types.SimpleNamespace(agreement=agreement, id=2)]
     monkeypatch.setitem(sys.modules, "rj.agreements.services", fake)
     assert jobs.overdue_agreement_actions(NOW) == {"overdue": 2, "queued": 1}
     [m] = outbox(kind="overdue_digest")
