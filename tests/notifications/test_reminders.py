@@ -106,6 +106,21 @@ def test_expiring_training_tells_the_facilitator_at_60_30_and_7_days_and_coordin
     assert len(outbox(kind="expiring_digest")) == 3                     # one summary a day
 
 
+def test_victims_code_deadlines_due_soon_are_in_the_coordinators_morning_summary(db, coordinator):
+    from rj.consent import services as consent
+    from rj.consent.models import PartyRole
+
+    case = make_case(referred_at=NOW - timedelta(days=1))
+    consent.add_party(case, role=PartyRole.PARTY, name="Jordan Example", victims_code=True, actor=coordinator,
+                      now=NOW - timedelta(days=1))
+    db.session.commit()
+    counts = jobs.triage_and_victims_code(NOW)
+    assert counts["clocks"] >= 1 and counts["queued"] == 1
+    [message] = outbox(kind="triage_digest")
+    assert "Victims' Code deadline" in message.text_body and case.reference in message.text_body
+    assert "Jordan" not in message.text_body
+
+
 def test_each_sweeper_tolerates_the_other_domain_being_absent(db, monkeypatch):
     for name in ("rj.rostering.services", "rj.agreements.services"):
         monkeypatch.setitem(sys.modules, name, None)                   # import raises ImportError
