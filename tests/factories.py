@@ -33,3 +33,22 @@ def make_case(*, scheme: Scheme = Scheme.SORTIT, level: int = 2, status: CaseSta
     else:
         db.session.flush()
     return case
+
+
+def make_consenting_party(case, name: str = "Jordan Example", *, actor, now: datetime,
+                          consent=("take_part", "face_to_face")):
+    """A SoRT-IT party added through the consent domain, told what taking part means two days
+    before `now` and consenting to `consent` (nothing when empty)."""
+    from datetime import timedelta
+
+    from rj.consent import services as cs
+    from rj.consent.models import ConsentKind, PartyRole
+
+    party = cs.add_party(case, role=PartyRole.PARTY, name=name, actor=actor, now=now - timedelta(days=3))
+    if consent:
+        cs.record_information(party, how="in_person", leaflet="SoRT-IT leaflet", actor=actor,
+                              now=now - timedelta(days=2))
+        cs.record_consent(party, kind=ConsentKind.CONSENT_GIVEN, scopes=list(consent), method="in_writing",
+                          actor=actor, now=now - timedelta(days=2))
+    db.session.flush()
+    return party

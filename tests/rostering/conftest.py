@@ -8,7 +8,7 @@ import pytest
 
 from rj.core.permissions import Role
 from rj.core.time import UTC, from_local
-from tests.factories import make_case
+from tests.factories import make_case, make_consenting_party
 
 # Monday 1 March 2027, 10:00 GMT.
 NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
@@ -81,18 +81,8 @@ def case(db):
 
 @pytest.fixture
 def make_party(db, coordinator):
-    from rj.consent import services as cs
-    from rj.consent.models import ConsentKind, PartyRole
-
     def make(case, name="Jordan Example", *, consent=("take_part", "face_to_face")):
-        party = cs.add_party(case, role=PartyRole.PARTY, name=name, actor=coordinator, now=NOW - timedelta(days=3))
-        if consent:
-            cs.record_information(party, how="in_person", leaflet="SoRT-IT leaflet", actor=coordinator,
-                                  now=NOW - timedelta(days=2))
-            cs.record_consent(party, kind=ConsentKind.CONSENT_GIVEN, scopes=list(consent), method="in_writing",
-                              actor=coordinator, now=NOW - timedelta(days=2))
-        db.session.flush()
-        return party
+        return make_consenting_party(case, name, actor=coordinator, now=NOW, consent=consent)
 
     return make
 

@@ -10,7 +10,7 @@ from rj.core.permissions import Role
 from rj.core.time import UTC, from_local
 from rj.scheduling import services
 from rj.scheduling.models import MeetingKind, MeetingMode
-from tests.factories import make_case
+from tests.factories import make_case, make_consenting_party
 
 # Monday 15 March 2027, 10:00 GMT: two weeks before the clocks go forward (Sunday 28 March 2027).
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
@@ -76,18 +76,8 @@ def case(db):
 
 @pytest.fixture
 def make_party(db, coordinator):
-    from rj.consent import services as cs
-    from rj.consent.models import ConsentKind, PartyRole
-
     def make(case, name="Jordan Example", *, consent=("take_part", "face_to_face")):
-        party = cs.add_party(case, role=PartyRole.PARTY, name=name, actor=coordinator, now=NOW - timedelta(days=3))
-        if consent:
-            cs.record_information(party, how="in_person", leaflet="SoRT-IT leaflet", actor=coordinator,
-                                  now=NOW - timedelta(days=2))
-            cs.record_consent(party, kind=ConsentKind.CONSENT_GIVEN, scopes=list(consent), method="in_writing",
-                              actor=coordinator, now=NOW - timedelta(days=2))
-        db.session.flush()
-        return party
+        return make_consenting_party(case, name, actor=coordinator, now=NOW, consent=consent)
 
     return make
 
