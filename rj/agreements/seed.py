@@ -59,7 +59,7 @@ def _held_meetings(ctx):
 
 
 def _seed_agreements(ctx) -> None:
-    from rj.auth.models import hash_token
+    from rj.core.tokens import hash_token
     from rj.cases.models import CaseStatus, Scheme
 
     rng, now = ctx.rng, ctx.now

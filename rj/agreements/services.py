@@ -20,6 +20,7 @@ from rj.cases.models import Case, CaseStatus, CloseReason, Scheme
 from rj.core.errors import DomainError, check_version
 from rj.core.permissions import Perm, has_perm
 from rj.core.time import from_local, local_today, now_utc, to_local
+from rj.core.tokens import hash_token, new_token
 from rj.extensions import db
 
 FEEDBACK_LINK_DAYS = 30
@@ -590,12 +591,6 @@ class FeedbackLinkUnusable(DomainError):
                          else "This survey link has expired")
 
 
-def _hash(token: str) -> str:
-    from rj.auth.models import hash_token
-
-    return hash_token(token)
-
-
 def survey_parties(case: Case):
     """Who is asked: the active principal parties and supporters of the case (not guardians)."""
     from rj.consent.models import Party, PartyRole
@@ -628,8 +623,8 @@ def create_feedback_requests(case: Case, *, stage, actor, now: datetime | None =
         req.expires_at = now
     created = []
     for party in parties:
-        token = secrets.token_urlsafe(32)
-        req = FeedbackRequest(case_id=case.id, party_id=party.id, stage=stage, token_hash=_hash(token),
+        token, token_hash = new_token()
+        req = FeedbackRequest(case_id=case.id, party_id=party.id, stage=stage, token_hash=token_hash,
                               created_at=now, expires_at=now + timedelta(days=FEEDBACK_LINK_DAYS),
                               created_by_id=getattr(actor, "id", None))
         db.session.add(req)
@@ -668,7 +663,7 @@ def find_feedback_request(token: str, *, now: datetime | None = None) -> tuple[F
     now = now or now_utc()
     if not token or len(token) > 100:
         return None, "unknown"
-    req = db.session.scalar(select(FeedbackRequest).where(FeedbackRequest.token_hash == _hash(token)))
+    req = db.session.scalar(select(FeedbackRequest).where(FeedbackRequest.token_hash == hash_token(token)))
     if req is None:
         return None, "unknown"
     if req.answered_at is not None:

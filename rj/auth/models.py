@@ -1,7 +1,6 @@
 """User accounts, their server-side sessions and one-time set-password tokens."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
@@ -10,11 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rj.core.db import UTCDateTime, enum_column
 from rj.core.permissions import Perm, Role, has_perm
 from rj.extensions import db
-
-
-def hash_token(token: str) -> str:
-    """Tokens are stored hashed: a copy of the database cannot be used to sign in."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class User(db.Model):

@@ -1,7 +1,6 @@
 """Accounts: creating them, signing in and out, passwords, and server-side sessions."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -9,10 +8,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
 from rj.audit.services import record
-from rj.auth.models import AccountToken, User, UserSession, hash_token
+from rj.auth.models import AccountToken, User, UserSession
 from rj.core.errors import DomainError
 from rj.core.permissions import Role
 from rj.core.time import now_utc
+from rj.core.tokens import hash_token, new_token
 from rj.extensions import db
 
 _hasher = PasswordHasher()
@@ -89,8 +89,8 @@ def authenticate(email: str, password: str, *, config: dict, now: datetime | Non
 def start_session(user: User, *, now: datetime | None = None) -> str:
     """Open a server-side session; returns the raw token that goes in the signed cookie."""
     now = now or now_utc()
-    token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=hash_token(token), created_at=now, last_seen_at=now))
+    token, token_hash = new_token()
+    db.session.add(UserSession(user_id=user.id, token_hash=token_hash, created_at=now, last_seen_at=now))
     user.current_session_token = token
     record("user.signed_in", user, actor=user, now=now)
     return token
@@ -153,8 +153,8 @@ def issue_account_token(user: User, *, actor, hours: int, now: datetime | None =
     db.session.execute(
         update(AccountToken).where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None)).values(used_at=now)
     )
-    token = secrets.token_urlsafe(32)
-    db.session.add(AccountToken(user_id=user.id, token_hash=hash_token(token), purpose="set_password",
+    token, token_hash = new_token()
+    db.session.add(AccountToken(user_id=user.id, token_hash=token_hash, purpose="set_password",
                                 created_at=now, expires_at=now + timedelta(hours=hours)))
     record("user.invitation_issued", user, actor=actor, now=now)
     return token

@@ -14,7 +14,6 @@ Decisions kept here (see also the README):
 """
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from rj.audit.services import changed_fields, record
-from rj.auth.models import hash_token
+from rj.core.tokens import hash_token, new_token
 from rj.cases.models import Case, CaseStatus, Scheme
 from rj.consent.models import (
     SENSITIVE_FLAGS, CaseNote, ConsentKind, ConsentLink, ConsentMethod, ConsentRecord, ConsentScope,
@@ -665,8 +664,8 @@ def issue_consent_link(party: Party, *, actor, now: datetime | None = None, days
     _check_open(party)
     if party.role is PartyRole.GUARDIAN and (party.guardian_for is None or party.guardian_for.removed_at is not None):
         raise DomainError("This parent or guardian is not linked to a party under 18")
-    token = secrets.token_urlsafe(32)
-    link = ConsentLink(case_id=party.case_id, party_id=party.id, token_hash=hash_token(token),
+    token, token_hash = new_token()
+    link = ConsentLink(case_id=party.case_id, party_id=party.id, token_hash=token_hash,
                        created_by_id=getattr(actor, "id", None), created_at=now, expires_at=now + timedelta(days=days))
     db.session.add(link)
     db.session.flush()

@@ -18,7 +18,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from rj.audit.services import record
-from rj.auth.models import User, hash_token
+from rj.auth.models import User
+from rj.core.tokens import hash_token
 from rj.core.errors import DomainError
 from rj.core.permissions import Role
 from rj.core.time import format_local, now_utc

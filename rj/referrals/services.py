@@ -17,6 +17,7 @@ from rj.core.errors import ConcurrentEdit, DomainError, check_version
 from rj.core.forms import clean_text
 from rj.core.permissions import Perm, has_perm
 from rj.core.time import local_today, now_utc, to_local
+from rj.core.tokens import hash_token, new_token
 from rj.extensions import db
 from rj.referrals.models import (
     NO_RISK_FLAGS, RISK_FLAGS, Awareness, DeclineReason, PersonSide, Referral, ReferralCategory,
@@ -40,17 +41,11 @@ LIMITS = {
 
 # --- drafts -------------------------------------------------------------------------------
 
-def _hash(token: str) -> str:
-    from rj.auth.models import hash_token
-
-    return hash_token(token)
-
-
 def start_draft(*, now: datetime | None = None) -> tuple[ReferralDraft, str]:
     """A new empty draft and the raw token that finds it (the token goes in the session only)."""
     now = now or now_utc()
-    token = secrets.token_urlsafe(32)
-    draft = ReferralDraft(token_hash=_hash(token), answers={}, created_at=now, expires_at=now + DRAFT_LIFETIME)
+    token, token_hash = new_token()
+    draft = ReferralDraft(token_hash=token_hash, answers={}, created_at=now, expires_at=now + DRAFT_LIFETIME)
     db.session.add(draft)
     db.session.flush()
     return draft, token
@@ -60,7 +55,7 @@ def find_draft(token: str | None, *, now: datetime | None = None) -> ReferralDra
     """The live draft for a token, or None if there is none or it has expired."""
     if not token:
         return None
-    draft = db.session.scalar(select(ReferralDraft).where(ReferralDraft.token_hash == _hash(token)))
+    draft = db.session.scalar(select(ReferralDraft).where(ReferralDraft.token_hash == hash_token(token)))
     if draft is None or draft.expires_at <= (now or now_utc()):
         return None
     return draft

@@ -13,7 +13,6 @@ The pages managers see inside the service show exact figures.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -524,7 +523,7 @@ def request_status_link(reference: str | None, email: str | None, *, now: dateti
     """If the reference and the referrer's email match a referral, email the referrer a link to its
     status. Returns whether it matched, for tests and audit only: the page must answer the same
     either way, so the caller never shows it."""
-    from rj.auth.models import hash_token
+    from rj.core.tokens import new_token
 
     now = now or now_utc()
     ref = normalise_reference(reference)
@@ -540,8 +539,8 @@ def request_status_link(reference: str | None, email: str | None, *, now: dateti
         .where(Case.reference == ref, func.lower(Referral.referrer_email) == email))
     if case is None:
         return False
-    token = secrets.token_urlsafe(32)
-    link = ReferralStatusLink(case_id=case.id, token_hash=hash_token(token), created_at=now,
+    token, token_hash = new_token()
+    link = ReferralStatusLink(case_id=case.id, token_hash=token_hash, created_at=now,
                               expires_at=now + timedelta(hours=STATUS_LINK_HOURS))
     db.session.add(link)
     db.session.flush()
@@ -580,7 +579,7 @@ def _send_status_email(case: Case, email: str, token: str, *, now: datetime) -> 
 
 def find_status_link(token: str | None, *, now: datetime | None = None):
     """The link for a token if it exists and has not expired, else None."""
-    from rj.auth.models import hash_token
+    from rj.core.tokens import hash_token
 
     if not token or len(token) > 100:
         return None

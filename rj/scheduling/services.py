@@ -23,10 +23,11 @@ from sqlalchemy.orm import selectinload
 from rj.audit.services import record
 from rj.cases.models import CaseStatus
 from rj.core.errors import DomainError, check_version
-from rj.core.time import LONDON, is_bank_holiday, now_utc, to_local
+from rj.core.time import is_bank_holiday, now_utc, to_local
+from rj.core.tokens import new_token
 from rj.extensions import db
 from rj.scheduling.models import (
-    ACTIVE_MEETING_STATUSES, WEEKDAYS, AvailabilityException, AvailabilityWindow, BookingLock, ExceptionKind,
+    ACTIVE_MEETING_STATUSES, WEEKDAYS, AvailabilityException, AvailabilityWindow, ExceptionKind,
     FacilitatorRole, Meeting, MeetingFacilitator, MeetingKind, MeetingMode, MeetingParty, MeetingStatus, Room,
     SlotOption, SlotPoll, SlotPollStatus, SlotResponse, Venue,
 )
@@ -730,13 +731,6 @@ def mark_meeting_did_not_go_ahead(meeting: Meeting, *, actor, reason: str, absen
 
 # --------------------------------------------------------------------------- finding a time
 
-def _link_token() -> tuple[str, str]:
-    from rj.auth.models import hash_token
-
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
-
-
 def create_slot_poll(case, *, kind: MeetingKind, starts: list[datetime], duration_minutes: int, actor,
                      mode: MeetingMode = MeetingMode.IN_PERSON, room: Room | None = None, parties=(), lead=None,
                      co=None, expires_at: datetime | None = None, now: datetime | None = None):
@@ -767,7 +761,7 @@ def create_slot_poll(case, *, kind: MeetingKind, starts: list[datetime], duratio
     poll.options = [SlotOption(starts_at=s, ends_at=s + timedelta(minutes=duration_minutes)) for s in starts]
     links = []
     for person in people + list(parties):
-        token, hashed = _link_token()
+        token, hashed = new_token()
         is_fac = person in people
         response = SlotResponse(facilitator_id=person.id if is_fac else None, party_id=None if is_fac else person.id,
                                 token_hash=hashed, expires_at=expires_at)
@@ -816,7 +810,7 @@ def renew_slot_link(response: SlotResponse, *, actor, now: datetime | None = Non
     now = now or now_utc()
     if response.poll.status is not SlotPollStatus.OPEN:
         raise DomainError("This poll is closed")
-    token, hashed = _link_token()
+    token, hashed = new_token()
     response.token_hash = hashed
     response.expires_at = max(response.poll.expires_at, now + timedelta(days=1))
     db.session.flush()
@@ -826,7 +820,7 @@ def renew_slot_link(response: SlotResponse, *, actor, now: datetime | None = Non
 
 def slot_response_for_token(token: str, *, now: datetime | None = None) -> SlotResponse | None:
     """The invitee's response for a link, or None if the link is unknown, expired or the poll closed."""
-    from rj.auth.models import hash_token
+    from rj.core.tokens import hash_token
 
     now = now or now_utc()
     if not token or len(token) > 100:

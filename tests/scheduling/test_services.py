@@ -402,7 +402,7 @@ def test_default_team_comes_from_rostering_when_there_is_one(db, case, jordan, t
 # ----------------------------------------------------------------- finding a time
 
 def test_finding_a_time_gives_each_person_a_hashed_expiring_link(db, case, make_party, team, book, coordinator):
-    from rj.auth.models import hash_token
+    from rj.core.tokens import hash_token
 
     a, b = make_party(case, "Jordan Example"), make_party(case, "Casey Example")
     slots = [at(date(2027, 3, 23), "18:00"), at(date(2027, 3, 24), "18:00"), at(date(2027, 3, 25), "18:00")]
