@@ -21,6 +21,7 @@ def test_a_referrer_completes_the_form_on_a_phone_and_gets_a_reference(live_serv
     # About you: submitted empty first, to see the error state.
     page.get_by_role("button", name="Continue").click()
     summary = page.locator(".govuk-error-summary")
+    summary.wait_for(state="visible")
     assert summary.is_visible()
     assert "Enter your full name" in summary.inner_text()
     assert page.title().startswith("Error:")

@@ -35,6 +35,7 @@ def test_a_volunteer_checks_their_roster_on_a_phone_and_accepts_an_offer(demo, l
     offers = page.get_by_role("button", name="Accept")
     if offers.count():
         offers.first.click()
+        page.locator(".govuk-notification-banner").wait_for(state="visible")
         assert page.locator(".govuk-notification-banner").is_visible()
         axe_check(page, label="my roster after accepting")
     for path in ("/me", "/my-availability", "/me/calendar"):
@@ -47,6 +48,7 @@ def test_a_volunteer_checks_their_roster_on_a_phone_and_accepts_an_offer(demo, l
 def test_a_coordinator_works_a_case_on_a_desktop(demo, live_server, page, axe_check, screenshot):
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server.url, "coordinator@rj.example")
+    page.get_by_role("heading", level=1).wait_for(state="visible")
     assert page.get_by_role("heading", level=1).is_visible()
     axe_check(page, label="coordinator home")
     page.goto(live_server.url + "/cases")
@@ -57,6 +59,7 @@ def test_a_coordinator_works_a_case_on_a_desktop(demo, live_server, page, axe_ch
     case_url = page.url
     page.goto(case_url + "/meetings/new")
     page.get_by_role("button", name="Book meeting").click()
+    page.locator(".govuk-error-summary").wait_for(state="visible")
     assert page.locator(".govuk-error-summary").is_visible()
     axe_check(page, label="booking form with errors")
     screenshot(page, "staff-04-booking-errors")
